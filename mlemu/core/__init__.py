@@ -1,0 +1,1 @@
+"""Domain core shared by every service: errors, ids, clock, journal, the Workspace."""

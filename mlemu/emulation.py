@@ -1,0 +1,128 @@
+"""``mlemu.emulate()``: make the real clients talk to a Workspace for a block of code.
+
+It points ``DATABRICKS_HOST``/``DATABRICKS_TOKEN`` at the workspace, clears every other
+``DATABRICKS_*`` variable (so ``~/.databrickscfg`` and stray OAuth settings are never
+used), sets mlflow's URIs to ``databricks`` / ``databricks-uc`` as a Databricks runtime
+does, and on exit ends runs left open and restores everything, mlflow's globals included.
+"""
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import sys
+from typing import Any, Callable, TypeVar
+
+from mlemu.core.workspace import Workspace
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+class emulate:
+    """Context manager and decorator; ``with mlemu.emulate() as ws: ...``.
+
+    ``url`` points the clients at a loopback server instead of the in-process host.
+    """
+
+    def __init__(self, workspace: Workspace | None = None, *, hermetic: bool = True,
+                 set_mlflow_uris: bool = True, url: str | None = None, **workspace_kwargs: Any) -> None:
+        self.workspace = workspace
+        self._kwargs = workspace_kwargs
+        self.hermetic = hermetic
+        self.set_mlflow_uris = set_mlflow_uris
+        self.url = url
+        self._saved_env: dict[str, str] = {}
+        self._saved_mlflow: dict[str, Any] | None = None
+
+    # -- decorator -------------------------------------------------------------------------
+    def __call__(self, fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with emulate(self.workspace, hermetic=self.hermetic, set_mlflow_uris=self.set_mlflow_uris,
+                         url=self.url, **self._kwargs):
+                return fn(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+
+    # -- context manager -------------------------------------------------------------------
+    def __enter__(self) -> Workspace:
+        ws = self.workspace if self.workspace is not None else Workspace(**self._kwargs)
+        self.workspace = ws
+        self._saved_env = {k: v for k, v in os.environ.items()
+                           if k.startswith("DATABRICKS_") or k in _MLFLOW_ENV}
+        for k in self._saved_env:
+            del os.environ[k]
+        os.environ["DATABRICKS_HOST"] = self.url or ws.host
+        os.environ["DATABRICKS_TOKEN"] = ws.token
+        if self.set_mlflow_uris:
+            os.environ["MLFLOW_TRACKING_URI"] = "databricks"
+            os.environ["MLFLOW_REGISTRY_URI"] = "databricks-uc"
+        self._saved_mlflow = _save_mlflow_state()
+        ws.start(hermetic=self.hermetic)
+        return ws
+
+    def __exit__(self, *exc: object) -> None:
+        ws = self.workspace
+        assert ws is not None
+        try:
+            _end_leaked_runs()
+            _restore_mlflow_state(self._saved_mlflow)
+        finally:
+            ws.stop()
+            for k in [k for k in os.environ if k.startswith("DATABRICKS_") or k in _MLFLOW_ENV]:
+                del os.environ[k]
+            os.environ.update(self._saved_env)
+
+
+def _mlflow() -> Any:
+    return sys.modules.get("mlflow")
+
+
+def _save_mlflow_state() -> dict[str, Any] | None:
+    if _mlflow() is None:
+        return None
+    from mlflow.tracking import fluent
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+    from mlflow.utils import autologging_utils
+    return {
+        "tracking_uri": tracking_utils._tracking_uri,
+        "registry_uri": registry_utils._registry_uri,
+        "experiment_id": fluent._active_experiment_id,
+        "autolog": {k for k, v in autologging_utils.AUTOLOGGING_INTEGRATIONS.items()
+                    if not v.get("disable", False)},
+    }
+
+
+def _end_leaked_runs() -> None:
+    mlflow = _mlflow()
+    if mlflow is None:
+        return
+    for _ in range(100):  # nested runs: end them all, innermost first
+        if mlflow.active_run() is None:
+            break
+        mlflow.end_run()
+
+
+def _restore_mlflow_state(saved: dict[str, Any] | None) -> None:
+    if _mlflow() is None:
+        return
+    from mlflow.tracking import fluent
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+    from mlflow.utils import autologging_utils
+    saved = saved or {"tracking_uri": None, "registry_uri": None, "experiment_id": None, "autolog": set()}
+    tracking_utils._tracking_uri = saved["tracking_uri"]
+    registry_utils._registry_uri = saved["registry_uri"]
+    fluent._active_experiment_id = saved["experiment_id"]
+    if hasattr(fluent, "_last_active_run_id"):
+        fluent._last_active_run_id = None
+    for flavor, conf in list(autologging_utils.AUTOLOGGING_INTEGRATIONS.items()):
+        if conf.get("disable", False) or flavor in saved["autolog"]:
+            continue
+        module = "mlflow" if flavor == "mlflow" else f"mlflow.{flavor}"
+        try:
+            importlib.import_module(module).autolog(disable=True)
+        except Exception:  # a flavor whose library is gone: nothing left to undo
+            conf["disable"] = True

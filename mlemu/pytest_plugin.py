@@ -1,0 +1,63 @@
+"""The pytest plugin (entry point ``pytest11``): the ``mlemu`` fixture.
+
+    def test_training(mlemu):
+        mlflow.set_experiment("/Shared/exp")       # real client, emulated workspace
+        ...
+        mlemu.calls.assert_called("tracking.experiments.create")
+
+Options come from the ``mlemu`` marker: ``@pytest.mark.mlemu(seed=7, user_name="a@b.c")``
+(any :class:`mlemu.Workspace` argument, plus ``hermetic`` and ``set_mlflow_uris``).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+_EMULATE_KEYS = ("hermetic", "set_mlflow_uris")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "mlemu(**options): options for the mlemu fixture's Workspace "
+                   "(seed, workspace_id, user_name, token, hermetic, set_mlflow_uris)")
+
+
+def _options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+    ws_kwargs: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers("mlemu"))):
+        ws_kwargs.update(marker.kwargs)
+    emu_kwargs = {k: ws_kwargs.pop(k) for k in _EMULATE_KEYS if k in ws_kwargs}
+    return ws_kwargs, emu_kwargs
+
+
+@pytest.fixture
+def mlemu(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh emulated Databricks workspace, answering in-process for this test."""
+    from mlemu.core.workspace import Workspace
+    from mlemu.emulation import emulate
+
+    ws_kwargs, emu_kwargs = _options(request)
+    ws = Workspace(**ws_kwargs)
+    with emulate(ws, **emu_kwargs):
+        yield ws
+    if ws.internal_errors:
+        pytest.fail("mlemu hit an internal error while answering a request:\n" + ws.internal_errors[0],
+                    pytrace=False)
+
+
+@pytest.fixture
+def mlemu_server(mlemu: Any) -> Iterator[Any]:
+    """The ``mlemu`` workspace behind a loopback HTTP server; ``DATABRICKS_HOST`` points at it."""
+    import os
+
+    from mlemu.transport.server import serve
+
+    server = serve(mlemu)
+    previous = os.environ["DATABRICKS_HOST"]
+    os.environ["DATABRICKS_HOST"] = server.url
+    try:
+        yield server
+    finally:
+        os.environ["DATABRICKS_HOST"] = previous
+        server.stop()

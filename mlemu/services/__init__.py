@@ -1,0 +1,29 @@
+"""Built-in services, one package per Databricks service, each with:
+
+* ``state.py``  - domain state and rules (no HTTP),
+* ``wire.py``   - pydantic request models and response shapes (when the service has them),
+* ``routes.py`` - the RouteTable mapping (method, path) to handlers, and ``SERVICE``.
+
+They are registered like any third-party plugin, through the ``mlemu_services`` hook.
+"""
+from __future__ import annotations
+
+import importlib
+
+from mlemu.hookspecs import hookimpl
+
+BUILTIN = (
+    "iam",               # /.well-known/databricks-config, SCIM Me
+    "workspace_files",   # /api/2.0/workspace/*
+    "tracking",          # /api/2.0/mlflow/experiments|runs|metrics|logged-models
+    "mlflow_artifacts",  # /api/2.0/mlflow/artifacts/*, logged-model artifact credentials
+    "files",             # /api/2.0/fs/* and presigned URLs
+    "dbfs",              # /api/2.0/dbfs/*, /dbfs/<path>
+    "unity_catalog",     # /api/2.1/unity-catalog/catalogs|schemas|tables
+    "registry",          # /api/2.0/mlflow/unity-catalog/*, /api/2.1/unity-catalog/models
+)
+
+
+@hookimpl
+def mlemu_services():  # type: ignore[no-untyped-def]
+    return [importlib.import_module(f"mlemu.services.{name}.routes").SERVICE for name in BUILTIN]

@@ -1,0 +1,1 @@
+"""dbfs service (being built)."""

@@ -1,0 +1,1 @@
+"""files service (being built)."""

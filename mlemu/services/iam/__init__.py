@@ -1,0 +1,1 @@
+"""Identity and discovery: host metadata and the current user (SCIM Me)."""

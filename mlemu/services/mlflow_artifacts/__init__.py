@@ -1,0 +1,1 @@
+"""mlflow_artifacts service (being built)."""

@@ -1,0 +1,1 @@
+"""unity_catalog service (being built)."""

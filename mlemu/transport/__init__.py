@@ -1,0 +1,1 @@
+"""Transports: how requests reach a Workspace's app (in-process, or a loopback server)."""

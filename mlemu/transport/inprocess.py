@@ -1,0 +1,139 @@
+"""In-process transport: ``requests`` calls to an active workspace's host are answered by
+its app without a socket (the seam of the ``responses`` library: ``HTTPAdapter.send``).
+The clients' own sessions, retries and error handling run unchanged above it.
+
+In hermetic mode any other outbound HTTP raises :class:`NetworkAccessBlocked` at once,
+except to loopback servers started by mlemu itself.
+"""
+from __future__ import annotations
+
+import io
+import threading
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+
+if TYPE_CHECKING:
+    from mlemu.core.workspace import Workspace
+
+
+class NetworkAccessBlocked(requests.exceptions.RequestException):
+    """Raised for outbound HTTP to anything but an emulated workspace (hermetic mode).
+
+    Not a ``ConnectionError``: the clients would retry that for minutes."""
+
+
+_lock = threading.RLock()
+_original_send = HTTPAdapter.send
+_hosts: dict[str, "Workspace"] = {}
+_hermetic_count = 0
+_passthrough: set[str] = set()  # netlocs of mlemu loopback servers
+
+
+def _netloc(url: str) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc.lower()
+    if parts.scheme == "https" and netloc.endswith(":443"):
+        netloc = netloc[:-4]
+    elif parts.scheme == "http" and netloc.endswith(":80"):
+        netloc = netloc[:-3]
+    return netloc
+
+
+def activate(ws: "Workspace", hermetic: bool = True) -> None:
+    global _hermetic_count
+    with _lock:
+        key = _netloc(ws.host)
+        other = _hosts.get(key)
+        if other is not None and other is not ws:
+            raise RuntimeError(f"another active mlemu workspace already answers {ws.host}; "
+                               "give the second one another workspace_id or host")
+        _hosts[key] = ws
+        if hermetic:
+            _hermetic_count += 1
+            ws.__dict__.setdefault("_hermetic_activations", 0)
+            ws.__dict__["_hermetic_activations"] += 1
+        HTTPAdapter.send = _send  # type: ignore[method-assign]
+
+
+def deactivate(ws: "Workspace") -> None:
+    global _hermetic_count
+    with _lock:
+        key = _netloc(ws.host)
+        if _hosts.get(key) is ws:
+            del _hosts[key]
+        n = ws.__dict__.get("_hermetic_activations", 0)
+        if n:
+            _hermetic_count -= n
+            ws.__dict__["_hermetic_activations"] = 0
+        if not _hosts and _hermetic_count <= 0:
+            _hermetic_count = 0
+            HTTPAdapter.send = _original_send  # type: ignore[method-assign]
+
+
+def allow(netloc: str) -> None:
+    """Let hermetic mode pass requests to ``netloc`` through (mlemu's own servers)."""
+    _passthrough.add(netloc.lower())
+
+
+def disallow(netloc: str) -> None:
+    _passthrough.discard(netloc.lower())
+
+
+def _read_body(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "read"):
+        data = body.read()
+        return data.encode() if isinstance(data, str) else data
+    return b"".join(c.encode() if isinstance(c, str) else c for c in body)
+
+
+def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool = False,
+          timeout: Any = None, verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+    url = request.url or ""
+    netloc = _netloc(url)
+    ws = _hosts.get(netloc)
+    if ws is None:
+        if _hermetic_count > 0 and netloc not in _passthrough:
+            raise NetworkAccessBlocked(
+                f"network access blocked by mlemu: {request.method} {url} "
+                f"(only emulated workspaces answer in hermetic mode: {sorted(_hosts)})",
+                request=request)
+        return _original_send(adapter, request, stream=stream, timeout=timeout, verify=verify,
+                              cert=cert, proxies=proxies)
+    parts = urlsplit(url)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    status, out_headers, body = ws.app.handle(
+        ws, request.method or "GET", parts.path or "/", parts.query, headers,
+        _read_body(request.body), f"{parts.scheme}://{parts.netloc}", raise_internal=True)
+    return _build_response(adapter, request, status, out_headers, body)
+
+
+_REASONS = {200: "OK", 204: "No Content", 206: "Partial Content", 400: "Bad Request",
+            401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+            500: "Internal Server Error"}
+
+
+def _build_response(adapter: HTTPAdapter, request: requests.PreparedRequest, status: int,
+                    headers: dict[str, str], body: bytes) -> requests.Response:
+    resp = requests.Response()
+    resp.status_code = status
+    resp.reason = _REASONS.get(status, "")
+    h = CaseInsensitiveDict(headers)
+    h["content-length"] = str(len(body))
+    resp.headers = h
+    resp.raw = io.BytesIO(body)
+    resp.url = request.url or ""
+    resp.request = request
+    resp.connection = adapter
+    resp.encoding = get_encoding_from_headers(h)
+    return resp

@@ -1,0 +1,1 @@
+"""Wire layer: routes, request parsing and validation, response and error rendering."""
