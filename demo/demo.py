@@ -1,0 +1,90 @@
+"""The MLOps workflow of the cheatsheet, run unchanged against an emulated workspace.
+
+    bash scripts/demo.sh          # or: python demo/demo.py  (with mlemu, mlflow, sklearn installed)
+
+Tracking, artifacts, the Unity Catalog registry with aliases, and loading by alias — all
+offline, in one process, then a summary of what the workspace was asked.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections import Counter
+
+import mlemu
+
+
+def main() -> None:
+    started = time.perf_counter()
+    with mlemu.emulate() as ws:
+        import mlflow
+        import numpy as np
+        import pandas as pd
+        from databricks.sdk import WorkspaceClient
+        from mlflow import MlflowClient
+        from mlflow.models import infer_signature
+        from sklearn.ensemble import RandomForestClassifier
+
+        w = WorkspaceClient()
+        print(f"workspace {ws.host} as {w.current_user.me().user_name}")
+
+        # --- Experiment tracking (cheatsheet: Basic Experiment Setup) ------------------
+        mlflow.set_tracking_uri("databricks")
+        mlflow.set_experiment(f"/Users/{ws.user.user_name}/my_experiment")
+        w.workspace.mkdirs("/Shared/team_experiments")
+        experiment = mlflow.create_experiment(name="/Shared/team_experiments/fraud_detection",
+                                              artifact_location="dbfs:/mlflow/artifacts")
+        mlflow.set_experiment(experiment_id=experiment)
+        mlflow.set_experiment(f"/Users/{ws.user.user_name}/my_experiment")
+
+        rng = np.random.default_rng(0)
+        X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["feature1", "feature2", "feature3"])
+        y = (X.feature1 + 0.5 * X.feature2 > 0).astype(int)
+
+        # --- Logging parameters, metrics, artifacts, the model ------------------------
+        mlflow.set_registry_uri("databricks-uc")
+        with mlflow.start_run(run_name="rf_v1") as run:
+            mlflow.log_param("max_depth", 6)
+            mlflow.log_params({"n_estimators": 50, "min_samples_leaf": 1})
+            model = RandomForestClassifier(n_estimators=50, max_depth=6, random_state=0).fit(X, y)
+            predictions = model.predict(X)
+            mlflow.log_metric("accuracy", float((predictions == y).mean()))
+            for epoch in range(5):
+                mlflow.log_metric("loss", 1.0 / (epoch + 1), step=epoch)
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "feature_importance.txt")
+                with open(path, "w") as fh:
+                    fh.write(str(dict(zip(X.columns, model.feature_importances_))))
+                mlflow.log_artifact(path)
+            signature = infer_signature(X, predictions)
+            mlflow.sklearn.log_model(model, "model", signature=signature,
+                                     registered_model_name="main.default.fraud_model",
+                                     pip_requirements=["scikit-learn"])
+        print(f"run {run.info.run_id}: {MlflowClient().get_run(run.info.run_id).data.metrics}")
+
+        # --- Registry: a second version, aliases ---------------------------------------
+        client = MlflowClient()
+        mlflow.register_model(f"runs:/{run.info.run_id}/model", "main.default.fraud_model")
+        versions = client.search_model_versions("name='main.default.fraud_model'")
+        print("versions:", sorted(int(v.version) for v in versions))
+        client.set_registered_model_alias("main.default.fraud_model", "champion", 1)
+        client.set_registered_model_alias("main.default.fraud_model", "challenger", 2)
+        client.delete_registered_model_alias("main.default.fraud_model", "challenger")
+
+        # --- Load by alias and predict -------------------------------------------------
+        champion = mlflow.pyfunc.load_model("models:/main.default.fraud_model@champion")
+        same = bool((champion.predict(X) == predictions).all())
+        print(f"champion predicts like the trained model: {same}")
+        print("UC view:", [(v.version, v.aliases and [a.alias_name for a in v.aliases])
+                           for v in w.model_versions.list("main.default.fraud_model")])
+
+        ops = Counter(c.operation for c in ws.calls)
+        print(f"\n{len(ws.calls)} requests answered in {time.perf_counter() - started:.1f}s; busiest:")
+        for op, n in ops.most_common(8):
+            print(f"  {n:4d}  {op}")
+        assert same
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Command line: ``mlemu serve`` (a loopback workspace for subprocesses and other languages)
+and ``mlemu coverage`` (the coverage table made from the routing table)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from mlemu.core.workspace import Workspace
+    from mlemu.transport.server import LoopbackServer
+
+    root = None if args.memory else (args.artifact_root or tempfile.mkdtemp(prefix="mlemu-"))
+    ws = Workspace(seed=args.seed, user_name=args.user, token=args.token, artifact_root=root)
+    server = LoopbackServer(ws, args.host, args.port)
+    ws.host = server.url
+    print(f"export DATABRICKS_HOST={server.url}", flush=True)
+    print(f"export DATABRICKS_TOKEN={ws.token}", flush=True)
+    print(f"# mlemu is serving (files under {root or 'memory'}); Ctrl-C to stop",
+          file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from mlemu.coverage import render_markdown
+
+    text = render_markdown()
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mlemu", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve an emulated workspace on a loopback port")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    serve.add_argument("--seed", type=int, default=0)
+    serve.add_argument("--user", default="user@company.com")
+    serve.add_argument("--token", default=None, help="the accepted token (default: generated)")
+    serve.add_argument("--artifact-root", default=None,
+                       help="keep files and artifacts in this directory (default: a new temp dir)")
+    serve.add_argument("--memory", action="store_true", help="keep files and artifacts in memory")
+    serve.set_defaults(func=_serve)
+    cov = sub.add_parser("coverage", help="print the coverage table of emulated endpoints")
+    cov.add_argument("-o", "--output", default="-")
+    cov.set_defaults(func=_coverage)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Set up both client stacks (mlflow 3.x and 2.22.x) and run the whole test suite on each.
+# Extra arguments go to pytest (e.g. scripts/test.sh -x -k tracking).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+# Install both stacks in parallel (installs are network-bound).
+"$root/scripts/setup-env.sh" mlflow3 > /tmp/mlemu-py3.$$ &
+p3=$!
+"$root/scripts/setup-env.sh" mlflow2 > /tmp/mlemu-py2.$$ &
+p2=$!
+wait $p3; wait $p2
+py3="$(cat /tmp/mlemu-py3.$$)"; py2="$(cat /tmp/mlemu-py2.$$)"; rm -f /tmp/mlemu-py3.$$ /tmp/mlemu-py2.$$
+status=0
+echo "== mlflow $("$py3" -c 'import mlflow; print(mlflow.__version__)')"
+"$py3" -m pytest -q "$@" || status=$?
+echo "== mlflow $("$py2" -c 'import mlflow; print(mlflow.__version__)')"
+"$py2" -m pytest -q "$@" || status=$?
+exit $status

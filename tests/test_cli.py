@@ -1,0 +1,44 @@
+"""``mlemu serve`` in a subprocess, used by another process: the subprocess scenario."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.fixture
+def served(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "mlemu.cli", "serve", "--port", "0",
+                             "--artifact-root", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        env = {}
+        for _ in range(2):
+            key, _, value = proc.stdout.readline().strip().removeprefix("export ").partition("=")
+            env[key] = value
+        yield env
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_serve_answers_a_client_in_another_process(served):
+    code = ("from databricks.sdk import WorkspaceClient; w = WorkspaceClient(); "
+            "w.workspace.mkdirs('/Shared/from-subprocess'); "
+            "print([o.path for o in w.workspace.list('/Shared')])")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")} | served
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "['/Shared/from-subprocess']"
+    assert served["DATABRICKS_HOST"].startswith("http://127.0.0.1:")
+
+
+def test_coverage_lists_every_route():
+    out = subprocess.run([sys.executable, "-m", "mlemu.cli", "coverage"], capture_output=True, text=True)
+    assert out.returncode == 0
+    from mlemu import plugins
+
+    for route in plugins.app().routes:
+        assert f"`{route.rule}`" in out.stdout
