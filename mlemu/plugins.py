@@ -52,6 +52,14 @@ def register(plugin: object, name: str | None = None) -> None:
         _app = None
 
 
+def unregister(plugin: object) -> None:
+    """Remove a plugin registered with :func:`register`; the app is rebuilt on next use."""
+    global _app
+    with _lock:
+        manager().unregister(plugin)
+        _app = None
+
+
 def app() -> "App":
     """The process-wide routing app (compiled once; it holds no state)."""
     global _app

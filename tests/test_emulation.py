@@ -1,0 +1,61 @@
+"""``mlemu.emulate()`` leaves mlflow's process globals as it found them."""
+from __future__ import annotations
+
+import pytest
+
+import mlemu
+from mlemu import Workspace
+
+mlflow = pytest.importorskip("mlflow")
+
+
+def _setup_experiment(ws: Workspace) -> None:
+    ws.workspace_files.mkdirs("/Shared/emu")
+    mlflow.set_experiment("/Shared/emu/exp")
+
+
+def test_leaked_runs_are_ended_and_finished():
+    ws = Workspace()
+    with mlemu.emulate(ws):
+        _setup_experiment(ws)
+        outer = mlflow.start_run()
+        inner = mlflow.start_run(nested=True)
+    assert mlflow.active_run() is None
+    for run in (outer, inner):
+        assert ws.tracking.get_run(run.info.run_id).info.status == "FINISHED"
+
+
+def test_uris_and_active_experiment_are_restored(tmp_path):
+    before = (tmp_path / "mlruns").as_uri()
+    mlflow.set_tracking_uri(before)
+    try:
+        ws = Workspace()
+        with mlemu.emulate(ws):
+            assert mlflow.get_tracking_uri() == "databricks"
+            assert mlflow.get_registry_uri() == "databricks-uc"
+            _setup_experiment(ws)
+            mlflow.set_tracking_uri("databricks")
+        assert mlflow.get_tracking_uri() == before
+        from mlflow.tracking import fluent
+        assert fluent._active_experiment_id is None
+    finally:
+        mlflow.set_tracking_uri(None) if hasattr(mlflow, "set_tracking_uri") else None
+        from mlflow.tracking._tracking_service import utils
+        utils._tracking_uri = None
+
+
+def test_autolog_enabled_inside_is_disabled_after():
+    from mlflow.utils.autologging_utils import AUTOLOGGING_INTEGRATIONS
+
+    with mlemu.emulate():
+        mlflow.sklearn.autolog()
+        assert AUTOLOGGING_INTEGRATIONS["sklearn"].get("disable") is False
+    assert AUTOLOGGING_INTEGRATIONS["sklearn"].get("disable") is True
+
+
+def test_state_does_not_leak_between_emulations():
+    with mlemu.emulate() as first:
+        _setup_experiment(first)
+        assert mlflow.get_experiment_by_name("/Shared/emu/exp") is not None
+    with mlemu.emulate():
+        assert mlflow.get_experiment_by_name("/Shared/emu/exp") is None
