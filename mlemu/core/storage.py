@@ -3,11 +3,17 @@
 Two namespaces share it: ``files`` (the Files API: ``/Volumes``, ``/Models``,
 ``/WorkspaceInternal``...) and ``dbfs`` (``dbfs:/...``). In memory by default (each
 workspace its own store: fsspec's MemoryFileSystem shares one class-level dict unless told
-otherwise), or a directory when serving. Paths are normalised here, once: anything with
-``..`` or escaping the root is refused with 400.
+otherwise), or a directory when serving (``Workspace(artifact_root=dir)``).
+
+Paths are normalised here, once: anything with ``..`` or escaping the root is refused with
+400. Other refusals raise :class:`ApiError` with generic codes; services check their own
+preconditions first when Databricks answers them with a service-specific code or message.
+Directories are real (created explicitly or as parents of a written file, kept when their
+last file goes), the same in memory and on disk.
 """
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -18,6 +24,7 @@ if TYPE_CHECKING:
     from mlemu.core.clock import Clock
 
 Namespace = Literal["files", "dbfs"]
+NAMESPACES: tuple[str, ...] = ("files", "dbfs")
 
 
 @dataclass(frozen=True)
@@ -32,8 +39,10 @@ class FileInfo:
         return posixpath.basename(self.path.rstrip("/"))
 
 
-def normalize(path: str) -> str:
-    """An absolute, clean POSIX path; refuse traversal and empty paths with 400."""
+def normalize(path: str | None) -> str:
+    """An absolute, clean POSIX path; refuse traversal and empty paths with 400.
+
+    ``dbfs:`` prefixes are dropped, repeated and trailing slashes collapse."""
     if path is None or not str(path).strip():
         raise ApiError("INVALID_PARAMETER_VALUE", "Path must be provided.")
     p = str(path)
@@ -49,6 +58,32 @@ def normalize(path: str) -> str:
     return clean
 
 
+def dbfs_location(path: str | None) -> tuple[Namespace, str]:
+    """Where a DBFS path (``dbfs:/x`` or ``/x``) is stored: UC volumes (``/Volumes/...``) are
+    the Files API's files, everything else is the ``dbfs`` namespace."""
+    clean = normalize(path)
+    if clean == "/Volumes" or clean.startswith("/Volumes/"):
+        return "files", clean
+    return "dbfs", clean
+
+
+def etag_of(data: bytes) -> str:
+    """The S3-style entity tag of a single-part object: the quoted MD5 of its bytes."""
+    return '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'
+
+
+def _memory_fs():  # type: ignore[no-untyped-def]
+    from fsspec.implementations.memory import MemoryFileSystem
+    try:
+        fs = MemoryFileSystem(global_store=False, skip_instance_cache=True)
+    except TypeError:  # older fsspec without ``global_store``
+        fs = MemoryFileSystem(skip_instance_cache=True)
+    # Per instance in any version: the class-level defaults are shared by every instance.
+    fs.store = {}
+    fs.pseudo_dirs = [""]
+    return fs
+
+
 class Storage:
     """Files and directories of one workspace."""
 
@@ -56,10 +91,7 @@ class Storage:
         self._clock = clock
         self._mtime: dict[str, int] = {}
         if root is None:
-            from fsspec.implementations.memory import MemoryFileSystem
-            fs = MemoryFileSystem(skip_instance_cache=True)
-            fs.store = {}  # per-instance, not the class-wide default
-            fs.pseudo_dirs = [""]
+            fs = _memory_fs()
         else:
             import os
             from fsspec.implementations.dirfs import DirFileSystem
@@ -72,44 +104,48 @@ class Storage:
     # -- path mapping ----------------------------------------------------------------------
     @staticmethod
     def _full(ns: Namespace, path: str) -> str:
+        if ns not in NAMESPACES:
+            raise ValueError(f"unknown storage namespace {ns!r}")
         clean = normalize(path)
         return f"/{ns}" + ("" if clean == "/" else clean)
 
     @staticmethod
     def _ns_path(ns: Namespace, full: str) -> str:
+        full = full if full.startswith("/") else "/" + full
         rest = full[len(ns) + 1:] if full.startswith(f"/{ns}") else full
         return rest or "/"
 
-    # -- operations ------------------------------------------------------------------------
-    def write(self, ns: Namespace, path: str, data: bytes, overwrite: bool = True) -> None:
-        full = self._full(ns, path)
-        if self.fs.isdir(full):
-            raise ApiError("INVALID_PARAMETER_VALUE", f"The path is a directory: {path}")
-        if not overwrite and self.fs.isfile(full):
-            raise ApiError("ALREADY_EXISTS", f"The file being created already exists: {path}")
-        self._ensure_parents(ns, full)
-        self.fs.pipe_file(full, bytes(data))
-        self._mtime[full] = self._clock.now_ms()
-
-    def read(self, ns: Namespace, path: str) -> bytes:
+    # -- queries ---------------------------------------------------------------------------
+    def read(self, ns: Namespace, path: str, start: int | None = None, end: int | None = None) -> bytes:
+        """The bytes of a file (``start``..``end`` exclusive when given)."""
         full = self._full(ns, path)
         if not self.fs.isfile(full):
-            raise ApiError("NOT_FOUND", f"The file being accessed is not found. path={path}", 404)
-        return self.fs.cat_file(full)
+            raise ApiError("NOT_FOUND", f"The file being accessed is not found. path={normalize(path)}", 404)
+        if start is None and end is None:
+            return bytes(self.fs.cat_file(full))
+        return bytes(self.fs.cat_file(full, start=start, end=end))
 
     def stat(self, ns: Namespace, path: str) -> FileInfo | None:
+        """The file or directory at ``path``, or None."""
         full = self._full(ns, path)
         if full == f"/{ns}":
-            return FileInfo("/", True, 0, 0)
+            return FileInfo("/", True, 0, self._mtime.get(full, 0))
         try:
             info = self.fs.info(full)
         except (FileNotFoundError, OSError):
             return None
         return self._to_info(ns, full, info)
 
+    def exists(self, ns: Namespace, path: str) -> bool:
+        return self.stat(ns, path) is not None
+
     def is_dir(self, ns: Namespace, path: str) -> bool:
         st = self.stat(ns, path)
         return st is not None and st.is_dir
+
+    def is_file(self, ns: Namespace, path: str) -> bool:
+        st = self.stat(ns, path)
+        return st is not None and not st.is_dir
 
     def list(self, ns: Namespace, path: str) -> list[FileInfo] | None:
         """Direct children sorted by path, or None when ``path`` is not a directory."""
@@ -118,63 +154,128 @@ class Storage:
             return None
         if not self.fs.exists(full):
             return []
-        entries = self.fs.ls(full, detail=True)
-        out = [self._to_info(ns, e["name"], e) for e in entries]
-        return sorted((e for e in out if e.path != self._ns_path(ns, full)), key=lambda e: e.path)
+        own = self._ns_path(ns, full)
+        out = [self._to_info(ns, e["name"], e) for e in self.fs.ls(full, detail=True)]
+        return sorted((e for e in out if e.path != own), key=lambda e: e.path)
 
     def walk_files(self, ns: Namespace, path: str) -> list[FileInfo]:
-        """Every file under ``path`` (recursively), sorted."""
+        """Every file under ``path`` (recursively), sorted; ``[file]`` for a file."""
+        st = self.stat(ns, path)
+        if st is None:
+            return []
+        if not st.is_dir:
+            return [st]
         result: list[FileInfo] = []
-        stack = [path]
+        stack = [st.path]
         while stack:
-            entries = self.list(ns, stack.pop()) or []
-            for e in entries:
+            for e in self.list(ns, stack.pop()) or []:
                 (stack.append(e.path) if e.is_dir else result.append(e))
         return sorted(result, key=lambda e: e.path)
 
+    def first_file_ancestor(self, ns: Namespace, path: str) -> str | None:
+        """The nearest proper ancestor of ``path`` that is a file (which blocks creating it)."""
+        parent = posixpath.dirname(normalize(path))
+        while parent != "/":
+            if self.is_file(ns, parent):
+                return parent
+            parent = posixpath.dirname(parent)
+        return None
+
+    # -- changes ---------------------------------------------------------------------------
+    def write(self, ns: Namespace, path: str, data: bytes, overwrite: bool = True) -> FileInfo:
+        """Create or replace a file, creating its parent directories."""
+        full = self._full(ns, path)
+        if full == f"/{ns}" or self.fs.isdir(full):
+            raise ApiError("INVALID_PARAMETER_VALUE", f"The path is a directory: {normalize(path)}")
+        if not overwrite and self.fs.isfile(full):
+            raise ApiError("ALREADY_EXISTS", f"The file being created already exists: {normalize(path)}")
+        self._ensure_dir(ns, posixpath.dirname(full))
+        self.fs.pipe_file(full, bytes(data))
+        now = self._clock.now_ms()
+        self._mtime[full] = now
+        return FileInfo(self._ns_path(ns, full), False, len(data), now)
+
     def mkdirs(self, ns: Namespace, path: str) -> None:
+        """Create a directory and its parents; an existing directory is fine."""
         full = self._full(ns, path)
         if self.fs.isfile(full):
-            raise ApiError("RESOURCE_ALREADY_EXISTS", f"A file exists at path {path}")
-        self._ensure_parents(ns, full + "/x")
+            raise ApiError("RESOURCE_ALREADY_EXISTS", f"A file exists at path {normalize(path)}")
+        self._ensure_dir(ns, full)
 
     def delete(self, ns: Namespace, path: str, recursive: bool = False) -> bool:
         """Delete a file or directory; return False when nothing was there."""
         full = self._full(ns, path)
+        if full == f"/{ns}":
+            raise ApiError("INVALID_PARAMETER_VALUE", "The root directory cannot be deleted.")
         if self.fs.isfile(full):
             self.fs.rm_file(full)
             self._mtime.pop(full, None)
             return True
         if self.fs.isdir(full):
-            if not recursive and self.fs.ls(full):
-                raise ApiError("DIRECTORY_NOT_EMPTY", f"Directory is not empty: {path}")
+            if not recursive and self.fs.ls(full, detail=False):
+                raise ApiError("DIRECTORY_NOT_EMPTY", f"Directory is not empty: {normalize(path)}")
             self.fs.rm(full, recursive=True)
-            for k in [k for k in self._mtime if k.startswith(full + "/")]:
+            if self.fs.exists(full):  # an empty pseudo dir left by rm on some fsspec versions
+                self.fs.rmdir(full)
+            for k in [k for k in self._mtime if k == full or k.startswith(full + "/")]:
                 del self._mtime[k]
             return True
         return False
 
-    # -- helpers ---------------------------------------------------------------------------
-    def _ensure_parents(self, ns: Namespace, full: str) -> None:
-        parent = posixpath.dirname(full)
-        if self._local:
-            self.fs.makedirs(parent, exist_ok=True)
+    def move(self, ns: Namespace, src: str, dst: str) -> None:
+        """Move a file or a directory tree; the destination must not exist."""
+        src_full, dst_full = self._full(ns, src), self._full(ns, dst)
+        st = self.stat(ns, src)
+        if st is None:
+            raise ApiError("RESOURCE_DOES_NOT_EXIST", f"No file or directory exists on path {normalize(src)}.")
+        if self.exists(ns, dst):
+            raise ApiError("RESOURCE_ALREADY_EXISTS", f"A file or directory already exists at {normalize(dst)}.")
+        if dst_full == src_full or dst_full.startswith(src_full + "/"):
+            raise ApiError("INVALID_PARAMETER_VALUE", f"Cannot move {normalize(src)} into itself.")
+        if not st.is_dir:
+            data = self.read(ns, src)
+            self.write(ns, dst, data)
+            self._mtime[dst_full] = self._mtime.get(src_full, self._mtime[dst_full])
+            self.delete(ns, src)
             return
-        # MemoryFileSystem: record every ancestor as a pseudo dir (makedirs is one level).
+        # Directories: recreate the tree (empty directories included), then drop the source.
+        stack = [st.path]
+        self.mkdirs(ns, dst)
+        while stack:
+            d = stack.pop()
+            for e in self.list(ns, d) or []:
+                target = normalize(dst) + e.path[len(st.path):]
+                if e.is_dir:
+                    self.mkdirs(ns, target)
+                    stack.append(e.path)
+                else:
+                    self.write(ns, target, self.read(ns, e.path))
+        self.delete(ns, src, recursive=True)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _ensure_dir(self, ns: Namespace, full: str) -> None:
+        """Make ``full`` (a namespaced path) a directory, parents included."""
+        if self.fs.isdir(full) and (self._local or full in self.fs.pseudo_dirs):
+            return
         missing = []
-        while parent not in ("", "/") and not self.fs.isdir(parent):
-            if self.fs.isfile(parent):
-                raise ApiError("INVALID_PARAMETER_VALUE",
-                               f"A file exists where a directory is needed: {self._ns_path(ns, parent)}")
-            missing.append(parent)
-            parent = posixpath.dirname(parent)
-        for d in reversed(missing):
-            self.fs.pseudo_dirs.append(d.lstrip("/"))
-            self._mtime.setdefault(d, self._clock.now_ms())
+        cur = full
+        while cur not in ("", "/"):
+            if self.fs.isfile(cur):
+                raise ApiError("RESOURCE_ALREADY_EXISTS",
+                               f"A file exists where a directory is needed: {self._ns_path(ns, cur)}")
+            if self.fs.isdir(cur) and (self._local or cur in self.fs.pseudo_dirs):
+                break
+            missing.append(cur)
+            cur = posixpath.dirname(cur)
+        self.fs.makedirs(full, exist_ok=True)
+        now = self._clock.now_ms()
+        for d in missing:
+            self._mtime.setdefault(d, now)
 
     def _to_info(self, ns: Namespace, full: str, info: dict) -> FileInfo:
         name = info.get("name", full)
         full_name = name if name.startswith("/") else "/" + name
+        full_name = full_name.rstrip("/") or "/"
         is_dir = info.get("type") == "directory"
         mtime = self._mtime.get(full_name)
         if mtime is None:

@@ -129,7 +129,8 @@ def _build_response(adapter: HTTPAdapter, request: requests.PreparedRequest, sta
     resp.status_code = status
     resp.reason = _REASONS.get(status, "")
     h = CaseInsensitiveDict(headers)
-    h["content-length"] = str(len(body))
+    if request.method != "HEAD" or "content-length" not in h:
+        h["content-length"] = str(len(body))
     resp.headers = h
     resp.raw = io.BytesIO(body)
     resp.url = request.url or ""

@@ -57,7 +57,8 @@ class _Handler(BaseHTTPRequestHandler):
             reason = ""
         lines = [f"HTTP/1.1 {status} {reason}"]
         lines += [f"{k}: {v}" for k, v in out_headers.items() if k.lower() != "content-length"]
-        lines.append(f"content-length: {len(out)}")
+        length = out_headers.get("content-length") if self.command == "HEAD" else None
+        lines.append(f"content-length: {length if length is not None else len(out)}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         # HEAD answers carry the length of what GET would send, and no body.
         self.wfile.write(head if self.command == "HEAD" else head + out)

@@ -92,6 +92,8 @@ class App:
             err = ApiError("INTERNAL_ERROR", f"mlemu internal error: {type(e).__name__}: {e}")
             status, out_headers, out_body, journal_body = self._render_error(ws, err)
         if method == "HEAD":
+            # No body, but the length GET would send (a handler may state it for raw files).
+            out_headers.setdefault("content-length", str(len(out_body)))
             out_body = b""
         ws.calls.record(Call(method, path, operation, _journal_request(req), status, journal_body))
         return status, out_headers, out_body

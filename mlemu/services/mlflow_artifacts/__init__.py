@@ -1,1 +1,1 @@
-"""mlflow_artifacts service (being built)."""
+"""MLflow artifact credentials and listings; ``locations.artifact_storage`` maps artifact URIs to storage."""
