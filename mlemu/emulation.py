@@ -59,6 +59,9 @@ class emulate:
             os.environ["MLFLOW_TRACKING_URI"] = "databricks"
             os.environ["MLFLOW_REGISTRY_URI"] = "databricks-uc"
         self._saved_mlflow = _save_mlflow_state()
+        if self.set_mlflow_uris:
+            _reset_mlflow_globals()  # a URI set earlier in the process would bypass the env
+        _clear_artifact_repos()
         ws.start(hermetic=self.hermetic)
         return ws
 
@@ -92,7 +95,31 @@ def _save_mlflow_state() -> dict[str, Any] | None:
         "experiment_id": fluent._active_experiment_id,
         "autolog": {k for k, v in autologging_utils.AUTOLOGGING_INTEGRATIONS.items()
                     if not v.get("disable", False)},
+        # mlflow 3: mlflow.set_active_model() (else the model id leaks into later metrics/inputs)
+        "active_model": (fluent._ACTIVE_MODEL_CONTEXT.get()
+                         if hasattr(fluent, "_ACTIVE_MODEL_CONTEXT") else None),
     }
+
+
+def _reset_mlflow_globals() -> None:
+    if _mlflow() is None:
+        return
+    from mlflow.tracking import fluent
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+    tracking_utils._tracking_uri = None
+    registry_utils._registry_uri = None
+    fluent._active_experiment_id = None
+
+
+def _clear_artifact_repos() -> None:
+    """mlflow caches artifact repositories by run / model id; seeded workspaces repeat ids."""
+    if _mlflow() is None:
+        return
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+    cache = getattr(tracking_utils, "_artifact_repos_cache", None)
+    if cache is not None:
+        cache.clear()
 
 
 def _end_leaked_runs() -> None:
@@ -116,8 +143,14 @@ def _restore_mlflow_state(saved: dict[str, Any] | None) -> None:
     tracking_utils._tracking_uri = saved["tracking_uri"]
     registry_utils._registry_uri = saved["registry_uri"]
     fluent._active_experiment_id = saved["experiment_id"]
-    if hasattr(fluent, "_last_active_run_id"):
-        fluent._last_active_run_id = None
+    _clear_artifact_repos()
+    if hasattr(fluent, "_ACTIVE_MODEL_CONTEXT"):
+        previous = saved.get("active_model")
+        fluent._ACTIVE_MODEL_CONTEXT.set(previous if previous is not None else fluent.ActiveModelContext())
+    for name in ("_last_active_run_id", "_last_logged_model_id"):
+        holder = getattr(fluent, name, None)  # ThreadLocalVariable in mlflow 2.x and 3.x
+        if hasattr(holder, "set"):
+            holder.set(None)
     for flavor, conf in list(autologging_utils.AUTOLOGGING_INTEGRATIONS.items()):
         if conf.get("disable", False) or flavor in saved["autolog"]:
             continue
