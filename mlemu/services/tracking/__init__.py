@@ -1,1 +1,1 @@
-"""tracking service (being built)."""
+"""MLflow tracking service: experiments, runs, metrics and logged models (``ws.tracking``)."""

@@ -101,8 +101,9 @@ class WorkspaceFiles:
         for p in children + [obj.path]:
             del self._objects[p]
 
-    def add_object(self, path: str, object_type: str) -> WorkspaceObject:
-        """Place a non-folder object (e.g. an experiment); the parent folder must exist."""
+    def add_object(self, path: str, object_type: str, object_id: int | None = None) -> WorkspaceObject:
+        """Place a non-folder object (e.g. an experiment, whose object id is its experiment id);
+        the parent folder must exist."""
         p = clean_path(path)
         parent = posixpath.dirname(p)
         if not self.is_directory(parent):
@@ -110,7 +111,7 @@ class WorkspaceFiles:
         if p in self._objects:
             raise ApiError("RESOURCE_ALREADY_EXISTS", f"Node named '{posixpath.basename(p)}' already exists")
         self._check_writable(p)
-        return self._put(p, object_type)
+        return self._put(p, object_type, object_id)
 
     def remove_object(self, path: str) -> None:
         self._objects.pop(clean_path(path), None)
@@ -131,8 +132,9 @@ class WorkspaceFiles:
         parent = posixpath.dirname(path)
         raise ApiError("DIRECTORY_PROTECTED", f"Folder {parent or '/'} is protected", 403)
 
-    def _put(self, path: str, object_type: str) -> WorkspaceObject:
+    def _put(self, path: str, object_type: str, object_id: int | None = None) -> WorkspaceObject:
         now = self._ws.clock.now_ms()
-        obj = WorkspaceObject(path, object_type, int(self._ws.ids.numeric(15)), now, now)
+        oid = int(object_id) if object_id is not None else int(self._ws.ids.numeric(15))
+        obj = WorkspaceObject(path, object_type, oid, now, now)
         self._objects[path] = obj
         return obj
