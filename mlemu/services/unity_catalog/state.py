@@ -1,0 +1,400 @@
+"""The Unity Catalog namespace of one workspace: catalogs, schemas, tables.
+
+Other services place their securables in a schema (registered models: ``ws.registry``;
+later feature, inference and prediction tables) and register a :class:`SchemaContents`
+provider, so that "is this schema empty?" and "delete with force" have one answer.
+
+A fresh workspace has catalog ``main`` with schema ``main.default`` (and, as every catalog,
+the read-only ``information_schema``). Fixture helpers for tests (no HTTP):
+
+    ws.unity_catalog.ensure_schema("catalog.schema")    # creates the catalog too
+    ws.unity_catalog.put_table("main.default.t", df)    # a pandas frame as a UC table
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mlemu.core.errors import ApiError, already_exists, invalid, not_found
+from mlemu.services.unity_catalog import names
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlemu.core.workspace import Workspace
+
+DEFAULT_CATALOG = "main"
+DEFAULT_SCHEMA = "default"
+INFORMATION_SCHEMA = "information_schema"
+
+
+class SchemaContents(Protocol):
+    """Securables another service keeps inside schemas (e.g. registered models)."""
+
+    kind: str  # plural, for messages: "registered model(s)"
+
+    def names_in_schema(self, catalog: str, schema: str) -> list[str]: ...
+
+    def drop_schema(self, catalog: str, schema: str) -> None: ...
+
+    def rename_schema(self, old: tuple[str, str], new: tuple[str, str]) -> None: ...
+
+
+@dataclass
+class Audit:
+    """Who/when fields every securable carries."""
+
+    created_at: int
+    created_by: str
+    updated_at: int
+    updated_by: str
+
+    def touch(self, now: int, user: str) -> None:
+        self.updated_at, self.updated_by = now, user
+
+
+@dataclass
+class Catalog:
+    name: str
+    id: str
+    owner: str
+    audit: Audit
+    comment: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    storage_root: str | None = None
+
+
+@dataclass
+class Schema:
+    catalog: str
+    name: str
+    id: str
+    owner: str
+    audit: Audit
+    comment: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    storage_root: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.catalog}.{self.name}"
+
+    @property
+    def is_system(self) -> bool:
+        return self.name == INFORMATION_SCHEMA
+
+
+@dataclass
+class Column:
+    name: str
+    type_name: str   # ColumnTypeName: LONG, DOUBLE, STRING...
+    type_text: str   # SQL text: bigint, double, string...
+    type_json: str   # Spark StructField JSON
+    position: int
+    nullable: bool = True
+
+
+@dataclass
+class Table:
+    catalog: str
+    schema: str
+    name: str
+    id: str
+    owner: str
+    audit: Audit
+    frame: "pd.DataFrame"
+    table_type: str = "MANAGED"
+    data_source_format: str = "DELTA"
+    comment: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+    storage_location: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.catalog}.{self.schema}.{self.name}"
+
+    @property
+    def columns(self) -> list[Column]:
+        return columns_of(self.frame)
+
+
+class UnityCatalog:
+    """Catalogs, schemas and tables of the workspace's metastore."""
+
+    def __init__(self, ws: "Workspace") -> None:
+        self._ws = ws
+        self.metastore_id = ws.ids.uuid()
+        self.storage_root = f"s3://mlemu-metastore-{ws.workspace_id}/{self.metastore_id}"
+        self._catalogs: dict[str, Catalog] = {}
+        self._schemas: dict[tuple[str, str], Schema] = {}
+        self._tables: dict[tuple[str, str, str], Table] = {}
+        self._contents: list[SchemaContents] = []
+        self.create_catalog(DEFAULT_CATALOG, comment="Main catalog (auto-created)")
+
+    # -- providers -------------------------------------------------------------------------
+    def register_contents(self, provider: SchemaContents) -> None:
+        """Let another service's securables count as schema contents (delete/force/rename)."""
+        if provider not in self._contents:
+            self._contents.append(provider)
+
+    # -- catalogs --------------------------------------------------------------------------
+    def create_catalog(self, name: str, *, comment: str | None = None,
+                       properties: dict[str, str] | None = None,
+                       storage_root: str | None = None) -> Catalog:
+        """Create a catalog with its ``default`` and ``information_schema`` schemas."""
+        cname = names.identifier(name, "catalog")
+        if cname in self._catalogs:
+            raise already_exists(f"Catalog '{cname}' already exists.")
+        catalog = Catalog(cname, self._ws.ids.uuid(), self._user(), self._audit(), comment,
+                          dict(properties or {}), storage_root)
+        self._catalogs[cname] = catalog
+        for s in (DEFAULT_SCHEMA, INFORMATION_SCHEMA):
+            self._put_schema(cname, s, comment="Default schema (auto-created)" if s == DEFAULT_SCHEMA
+                             else "Information schema (auto-created)")
+        return catalog
+
+    def get_catalog(self, name: str) -> Catalog:
+        cname = names.identifier(name, "catalog")
+        catalog = self._catalogs.get(cname)
+        if catalog is None:
+            raise not_found(f"Catalog '{cname}' does not exist.")
+        return catalog
+
+    def list_catalogs(self) -> list[Catalog]:
+        return [self._catalogs[k] for k in sorted(self._catalogs)]
+
+    def update_catalog(self, name: str, *, new_name: str | None = None, comment: str | None = None,
+                       owner: str | None = None, properties: dict[str, str] | None = None) -> Catalog:
+        catalog = self.get_catalog(name)
+        target = names.identifier(new_name, "catalog") if new_name else catalog.name
+        if target != catalog.name and target in self._catalogs:
+            raise already_exists(f"Catalog '{target}' already exists.")
+        if target != catalog.name:
+            for s in [s for (c, s) in self._schemas if c == catalog.name]:
+                self._move_schema((catalog.name, s), (target, s))
+            del self._catalogs[catalog.name]
+            catalog.name = target
+            self._catalogs[target] = catalog
+        self._apply(catalog, comment, owner, properties)
+        return catalog
+
+    def delete_catalog(self, name: str, force: bool = False) -> None:
+        """Refuse a non-empty catalog unless ``force``. ``information_schema`` and an empty
+        ``default`` schema do not count as contents [emu: lenient reading of RESTRICT]."""
+        catalog = self.get_catalog(name)
+        schemas = [s for (c, _), s in sorted(self._schemas.items()) if c == catalog.name]
+        blocking = [s for s in schemas if not s.is_system
+                    and (s.name != DEFAULT_SCHEMA or self._schema_contents(s))]
+        if blocking and not force:
+            raise ApiError("CATALOG_NOT_EMPTY",
+                           f"Catalog '{catalog.name}' is not empty. The catalog has "
+                           f"{len(blocking)} schema(s): {', '.join(s.name for s in blocking)}. "
+                           "Use force=true to delete it with its contents.", 400)
+        for s in schemas:
+            self._drop_schema(s)
+        del self._catalogs[catalog.name]
+
+    # -- schemas ---------------------------------------------------------------------------
+    def create_schema(self, catalog: str, name: str, *, comment: str | None = None,
+                      properties: dict[str, str] | None = None,
+                      storage_root: str | None = None) -> Schema:
+        cat = self.get_catalog(catalog)
+        sname = names.identifier(name, "schema")
+        if (cat.name, sname) in self._schemas:
+            raise already_exists(f"Schema '{cat.name}.{sname}' already exists.")
+        return self._put_schema(cat.name, sname, comment=comment, properties=properties,
+                                storage_root=storage_root)
+
+    def get_schema(self, full_name: str) -> Schema:
+        catalog, schema = names.schema_name(full_name)
+        return self.require_schema(catalog, schema)
+
+    def require_schema(self, catalog: str, schema: str) -> Schema:
+        """The schema, or RESOURCE_DOES_NOT_EXIST naming the first missing level."""
+        cat = self.get_catalog(catalog)
+        s = self._schemas.get((cat.name, names.identifier(schema, "schema")))
+        if s is None:
+            raise not_found(f"Schema '{cat.name}.{schema.lower()}' does not exist.")
+        return s
+
+    def require_writable_schema(self, catalog: str, schema: str, kind: str) -> Schema:
+        """Like :meth:`require_schema`, and refuse creating objects in a system schema."""
+        s = self.require_schema(catalog, schema)
+        if s.is_system:
+            raise ApiError("PERMISSION_DENIED",
+                           f"Cannot create {kind} in system schema '{s.full_name}'.", 403)
+        return s
+
+    def list_schemas(self, catalog: str) -> list[Schema]:
+        cat = self.get_catalog(catalog)
+        return [s for (c, _), s in sorted(self._schemas.items()) if c == cat.name]
+
+    def update_schema(self, full_name: str, *, new_name: str | None = None, comment: str | None = None,
+                      owner: str | None = None, properties: dict[str, str] | None = None) -> Schema:
+        schema = self.get_schema(full_name)
+        if new_name:
+            target = names.identifier(new_name, "schema")
+            if target != schema.name:
+                if schema.is_system:
+                    raise invalid(f"Cannot rename the system schema '{schema.full_name}'.")
+                if (schema.catalog, target) in self._schemas:
+                    raise already_exists(f"Schema '{schema.catalog}.{target}' already exists.")
+                self._move_schema((schema.catalog, schema.name), (schema.catalog, target))
+        self._apply(schema, comment, owner, properties)
+        return schema
+
+    def delete_schema(self, full_name: str, force: bool = False) -> None:
+        """A schema holding tables or registered models is refused unless ``force``."""
+        schema = self.get_schema(full_name)
+        if schema.is_system:
+            raise invalid(f"Cannot delete the system schema '{schema.full_name}'.")
+        contents = self._schema_contents(schema)
+        if contents and not force:
+            summary = ", ".join(f"{n} {kind}" for kind, n in contents)
+            raise ApiError("SCHEMA_NOT_EMPTY",
+                           f"Schema '{schema.full_name}' is not empty. The schema has {summary}. "
+                           "Use force=true to delete it with its contents.", 400)
+        self._drop_schema(schema)
+
+    def ensure_schema(self, full_name: str, *, comment: str | None = None) -> Schema:
+        """Fixture helper: make ``catalog.schema`` exist (catalog included); idempotent."""
+        catalog, schema = names.schema_name(full_name)
+        if catalog not in self._catalogs:
+            self.create_catalog(catalog)
+        existing = self._schemas.get((catalog, schema))
+        return existing or self.create_schema(catalog, schema, comment=comment)
+
+    # -- tables ----------------------------------------------------------------------------
+    def put_table(self, full_name: str, frame: "pd.DataFrame", *, mode: str = "error",
+                  comment: str | None = None, properties: dict[str, str] | None = None) -> Table:
+        """Create (``mode="error"``) or replace (``mode="overwrite"``) a managed table
+        holding a copy of ``frame``. The catalog and schema must exist."""
+        if mode not in ("error", "overwrite"):
+            raise ValueError(f"mode must be 'error' or 'overwrite', not {mode!r}")
+        fn = names.three_level(full_name, "table")
+        self.require_writable_schema(fn.catalog, fn.schema, "tables")
+        existing = self._tables.get(tuple(fn))
+        if existing is not None and mode == "error":
+            raise already_exists(f"Table '{fn}' already exists.")
+        copy = frame.copy(deep=True)
+        if existing is not None:
+            existing.frame = copy
+            existing.comment = comment if comment is not None else existing.comment
+            existing.properties.update(properties or {})
+            existing.audit.touch(self._now(), self._user())
+            return existing
+        table_id = self._ws.ids.uuid()
+        table = Table(fn.catalog, fn.schema, fn.name, table_id, self._user(), self._audit(), copy,
+                      comment=comment, properties=dict(properties or {}),
+                      storage_location=f"{self.storage_root}/tables/{table_id}")
+        self._tables[tuple(fn)] = table
+        return table
+
+    def get_table(self, full_name: str) -> Table:
+        fn = names.three_level(full_name, "table")
+        self.require_schema(fn.catalog, fn.schema)
+        table = self._tables.get(tuple(fn))
+        if table is None:
+            raise not_found(f"Table '{fn}' does not exist.")
+        return table
+
+    def table_exists(self, full_name: str) -> bool:
+        fn = names.three_level(full_name, "table")
+        return tuple(fn) in self._tables
+
+    def read_table(self, full_name: str) -> "pd.DataFrame":
+        """A copy of the table's frame (mutating it leaves the table unchanged)."""
+        return self.get_table(full_name).frame.copy(deep=True)
+
+    def list_tables(self, catalog: str, schema: str) -> list[Table]:
+        s = self.require_schema(catalog, schema)
+        return [t for (c, sc, _), t in sorted(self._tables.items()) if (c, sc) == (s.catalog, s.name)]
+
+    def delete_table(self, full_name: str) -> None:
+        table = self.get_table(full_name)
+        del self._tables[(table.catalog, table.schema, table.name)]
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _put_schema(self, catalog: str, name: str, *, comment: str | None = None,
+                    properties: dict[str, str] | None = None, storage_root: str | None = None) -> Schema:
+        schema = Schema(catalog, name, self._ws.ids.uuid(), self._user(), self._audit(), comment,
+                        dict(properties or {}), storage_root)
+        self._schemas[(catalog, name)] = schema
+        return schema
+
+    def _schema_contents(self, schema: Schema) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        n_tables = sum(1 for (c, s, _) in self._tables if (c, s) == (schema.catalog, schema.name))
+        if n_tables:
+            out.append(("table(s)", n_tables))
+        for p in self._contents:
+            n = len(p.names_in_schema(schema.catalog, schema.name))
+            if n:
+                out.append((p.kind, n))
+        return out
+
+    def _drop_schema(self, schema: Schema) -> None:
+        for p in self._contents:
+            p.drop_schema(schema.catalog, schema.name)
+        for key in [k for k in self._tables if k[:2] == (schema.catalog, schema.name)]:
+            del self._tables[key]
+        del self._schemas[(schema.catalog, schema.name)]
+
+    def _move_schema(self, old: tuple[str, str], new: tuple[str, str]) -> None:
+        schema = self._schemas.pop(old)
+        schema.catalog, schema.name = new
+        self._schemas[new] = schema
+        for key in [k for k in self._tables if k[:2] == old]:
+            table = self._tables.pop(key)
+            table.catalog, table.schema = new
+            self._tables[(*new, table.name)] = table
+        for p in self._contents:
+            p.rename_schema(old, new)
+
+    def _apply(self, obj: Any, comment: str | None, owner: str | None,
+               properties: dict[str, str] | None) -> None:
+        if comment is not None:
+            obj.comment = comment
+        if owner is not None:
+            obj.owner = owner
+        if properties is not None:
+            obj.properties.update(properties)
+        obj.audit.touch(self._now(), self._user())
+
+    def _audit(self) -> Audit:
+        now, user = self._now(), self._user()
+        return Audit(now, user, now, user)
+
+    def _now(self) -> int:
+        return self._ws.clock.now_ms()
+
+    def _user(self) -> str:
+        return self._ws.user.user_name
+
+
+# -- pandas -> UC column types -------------------------------------------------------------
+
+def columns_of(frame: "pd.DataFrame") -> list[Column]:
+    """UC column descriptions of a frame's columns (pandas is imported lazily)."""
+    import json
+
+    from pandas.api import types as pt
+
+    cols = []
+    for i, (name, dtype) in enumerate(frame.dtypes.items()):
+        if pt.is_bool_dtype(dtype):
+            tn, text, spark = "BOOLEAN", "boolean", "boolean"
+        elif pt.is_integer_dtype(dtype):
+            size = getattr(dtype, "itemsize", 8)
+            tn, text, spark = {1: ("BYTE", "tinyint", "byte"), 2: ("SHORT", "smallint", "short"),
+                               4: ("INT", "int", "integer")}.get(size, ("LONG", "bigint", "long"))
+        elif pt.is_float_dtype(dtype):
+            tn, text, spark = (("FLOAT", "float", "float") if getattr(dtype, "itemsize", 8) == 4
+                               else ("DOUBLE", "double", "double"))
+        elif pt.is_datetime64_any_dtype(dtype):
+            tn, text, spark = "TIMESTAMP", "timestamp", "timestamp"
+        else:
+            tn, text, spark = "STRING", "string", "string"
+        type_json = json.dumps({"name": str(name), "type": spark, "nullable": True, "metadata": {}})
+        cols.append(Column(str(name), tn, text, type_json, i))
+    return cols
