@@ -200,6 +200,11 @@ def presigned_put(req: Request, token: str, path: str) -> Reply:
         grant = req.ws.files.presigned.resolve(token, "/" + path, "PUT")
     except PresignedRefused as e:
         return _refused(e)
+    if grant.namespace == "files":
+        try:  # a URL minted while a model version was pending cannot change it once final
+            req.ws.files.checked(grant.path, write=True)
+        except ApiError as e:
+            return _refused(PresignedRefused(403, "AccessDenied", e.message))
     storage = req.ws.storage
     st = storage.stat(grant.namespace, grant.path)
     if st is not None and st.is_dir:

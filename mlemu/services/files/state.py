@@ -54,9 +54,17 @@ class Files:
     def _storage(self):  # type: ignore[no-untyped-def]
         return self._ws.storage
 
+    def checked(self, path: str, write: bool) -> str:
+        """The clean path, once the owner of ``/Models`` (the UC registry) allows the access:
+        model-version files are written only while the version is pending registration."""
+        p = files_path(path)
+        if p.startswith("/Models/"):
+            self._ws.registry.check_files_access(p, write)
+        return p
+
     # -- files -----------------------------------------------------------------------------
     def upload(self, path: str, data: bytes, overwrite: bool = True) -> FileInfo:
-        p = files_path(path)
+        p = self.checked(path, write=True)
         if p.startswith("/Volumes/") and p.count("/") < 5:
             raise invalid(f"Invalid path: {p}. Files must be inside a volume: "
                           "/Volumes/<catalog>/<schema>/<volume>/<path>.")
@@ -76,7 +84,7 @@ class Files:
 
     def file(self, path: str) -> FileInfo:
         """The file at ``path`` (404 NOT_FOUND for a missing file or a directory)."""
-        p = files_path(path)
+        p = self.checked(path, write=False)
         st = self._storage.stat(NS, p)
         if st is None or st.is_dir:
             raise not_found_file(p)
@@ -87,12 +95,12 @@ class Files:
         return self._storage.read(NS, p, start, end)
 
     def delete_file(self, path: str) -> None:
-        p = self.file(path).path
+        p = self.file(self.checked(path, write=True)).path
         self._storage.delete(NS, p)
 
     # -- directories -----------------------------------------------------------------------
     def directory(self, path: str) -> FileInfo:
-        p = files_path(path)
+        p = self.checked(path, write=False)
         st = self._storage.stat(NS, p)
         if st is None or not st.is_dir:
             raise not_found_dir(p)
@@ -115,7 +123,7 @@ class Files:
         return page, (_encode_token(d.path, page[-1].name) if more and page else None)
 
     def create_directory(self, path: str) -> None:
-        p = files_path(path)
+        p = self.checked(path, write=True)
         st = self._storage.stat(NS, p)
         if st is not None and not st.is_dir:
             raise ApiError("ALREADY_EXISTS", f"A file already exists at path={p}.")
@@ -126,7 +134,7 @@ class Files:
 
     def delete_directory(self, path: str) -> None:
         """Delete an empty directory (the Files API never deletes recursively)."""
-        d = self.directory(path)
+        d = self.directory(self.checked(path, write=True))
         if d.path in ROOTS:
             raise ApiError("PERMISSION_DENIED", f"The root directory {d.path} cannot be deleted.")
         if self._storage.list(NS, d.path):
@@ -142,7 +150,7 @@ class Files:
 
     def upload_url(self, base_url: str, path: str) -> str:
         """A URL that PUTs (creates or replaces) one file without credentials."""
-        p = files_path(path)
+        p = self.checked(path, write=True)
         if self._storage.is_dir(NS, p):
             raise ApiError("ALREADY_EXISTS", f"A directory already exists at path={p}.")
         return self.presigned.issue(base_url, NS, p, ("PUT",))

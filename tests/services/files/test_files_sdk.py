@@ -157,6 +157,11 @@ def test_paths_outside_the_files_roots_are_refused(w, path):
 
 
 def test_workspace_internal_and_models_roots(w, mlemu):
+    # /Models files belong to a model version pending registration (the registry's rule).
+    mlemu.unity_catalog.ensure_schema("c.s")
+    w.api_client.do("POST", "/api/2.0/mlflow/unity-catalog/registered-models/create", body={"name": "c.s.m"})
+    w.api_client.do("POST", "/api/2.0/mlflow/unity-catalog/model-versions/create",
+                    body={"name": "c.s.m", "source": "dbfs:/x"})
     w.files.upload("/Models/c/s/m/1/MLmodel", io.BytesIO(b"m"))
     w.files.upload("/WorkspaceInternal/Mlflow/Artifacts/1/Runs/r/artifacts/a", io.BytesIO(b"r"))
     assert [e.name for e in w.files.list_directory_contents("/Models/c/s/m/1")] == ["MLmodel"]

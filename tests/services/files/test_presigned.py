@@ -80,7 +80,16 @@ def test_create_url_validation(mlemu, auth):
     assert requests.post(endpoint, json={"path": f"{VOL}/a"}).status_code == 401
 
 
+def _pending_versions(ws, full_name: str, count: int) -> None:
+    """/Models files are writable only while a version is pending registration."""
+    ws.unity_catalog.ensure_schema(full_name.rsplit(".", 1)[0])
+    ws.registry.create_model(full_name)
+    for _ in range(count):
+        ws.registry.create_version(full_name, "dbfs:/src")
+
+
 def test_upload_url_writes_one_file(mlemu, auth):
+    _pending_versions(mlemu, "c.s.m", 1)
     r = requests.post(f"{mlemu.host}/api/2.0/fs/create-upload-url", json={"path": "/Models/c/s/m/1/MLmodel"},
                       headers=auth)
     assert r.status_code == 200
@@ -127,6 +136,7 @@ def test_mlflow_presigned_url_repository(mlemu, tmp_path):
     from mlflow.store.artifact.presigned_url_artifact_repo import PresignedUrlArtifactRepository
     from mlflow.utils.databricks_utils import get_databricks_host_creds
 
+    _pending_versions(mlemu, "cat.sch.model", 3)
     repo = PresignedUrlArtifactRepository(get_databricks_host_creds("databricks"), "cat.sch.model", 3)
     assert repo.list_artifacts("") == []  # the version's folder does not exist yet
     src = tmp_path / "src"
