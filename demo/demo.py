@@ -76,8 +76,9 @@ def main() -> None:
         champion = mlflow.pyfunc.load_model("models:/main.default.fraud_model@champion")
         same = bool((champion.predict(X) == predictions).all())
         print(f"champion predicts like the trained model: {same}")
-        print("UC view:", [(v.version, v.aliases and [a.alias_name for a in v.aliases])
-                           for v in w.model_versions.list("main.default.fraud_model")])
+        uc_model = w.registered_models.get("main.default.fraud_model", include_aliases=True)
+        print("UC view: versions", sorted(v.version for v in w.model_versions.list(uc_model.full_name)),
+              "aliases", [(a.alias_name, a.version_num) for a in uc_model.aliases])
 
         ops = Counter(c.operation for c in ws.calls)
         print(f"\n{len(ws.calls)} requests answered in {time.perf_counter() - started:.1f}s; busiest:")
