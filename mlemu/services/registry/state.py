@@ -163,7 +163,7 @@ class Registry:
         _check_tags({}, tag_map)
         _check_comment(description)
         model_id = self._ws.ids.uuid()
-        model = RegisteredModel(fn.catalog, fn.schema, fn.name, model_id, self._user(), self._audit(),
+        model = RegisteredModel(fn.catalog, fn.schema, fn.name, model_id, self._ws.user.user_name, Audit.new(self._ws),
                                 f"{self.uc.storage_root}/models/{model_id}",
                                 description=description or "", tags=tag_map,
                                 deployment_job_id=deployment_job_id or "")
@@ -233,7 +233,7 @@ class Registry:
         _check_comment(description)
         number = model.last_version + 1
         version_id = self._ws.ids.uuid()
-        mv = ModelVersion(model, number, version_id, source, PENDING, self._audit(),
+        mv = ModelVersion(model, number, version_id, source, PENDING, Audit.new(self._ws),
                           f"{model.storage_location}/versions/{version_id}",
                           run_id=run_id or "", run_tracking_server_id=run_tracking_server_id or "",
                           run_experiment_id=self._run_experiment(run_id, run_tracking_server_id),
@@ -259,11 +259,11 @@ class Registry:
         problem = self._files_problem(mv)
         if problem is not None:
             mv.status, mv.status_message = FAILED, problem
-            mv.audit.touch(self._now(), self._user())
+            mv.audit.touch(self._ws)
             self._delete_files(self._parts(mv))
             raise invalid(problem)
         mv.status, mv.status_message = READY, ""
-        mv.audit.touch(self._now(), self._user())
+        mv.audit.touch(self._ws)
         return mv
 
     def get_version(self, full_name: str, version: object) -> ModelVersion:
@@ -279,7 +279,7 @@ class Registry:
         _check_comment(description)
         if description is not None:
             mv.description = description
-        mv.audit.touch(self._now(), self._user())
+        mv.audit.touch(self._ws)
         return mv
 
     def delete_version(self, full_name: str, version: object) -> None:
@@ -311,7 +311,7 @@ class Registry:
         mv = self.get_version(full_name, version)
         _check_tags(mv.tags, {key: value or ""})
         mv.tags[key] = value or ""
-        mv.audit.touch(self._now(), self._user())
+        mv.audit.touch(self._ws)
 
     def delete_version_tag(self, full_name: str, version: object, key: str) -> None:
         mv = self.get_version(full_name, version)
@@ -319,7 +319,7 @@ class Registry:
             raise not_found(f"Tag '{key}' does not exist on model version {mv.version} of "
                             f"'{mv.full_name}'.")
         del mv.tags[key]
-        mv.audit.touch(self._now(), self._user())
+        mv.audit.touch(self._ws)
 
     # == aliases ============================================================================
     def set_alias(self, full_name: str, alias: str, version: object) -> ModelVersion:
@@ -360,7 +360,7 @@ class Registry:
             raise invalid(f"Invalid operation '{operation}': expected MODEL_VERSION_OPERATION_READ "
                           "or MODEL_VERSION_OPERATION_READ_WRITE.")
         return {"storage_mode": "DEFAULT_STORAGE",
-                "expiration_time": self._now() + TEMP_CREDENTIAL_TTL_MS}
+                "expiration_time": self._ws.clock.now_ms() + TEMP_CREDENTIAL_TTL_MS}
 
     def emit_lineage(self, full_name: str, version: object) -> ModelVersion:
         """Best effort on Databricks; here it only checks the version exists."""
@@ -536,17 +536,7 @@ class Registry:
             storage.delete("files", d, recursive=True)
 
     def _touch(self, model: RegisteredModel) -> None:
-        model.audit.touch(self._now(), self._user())
-
-    def _audit(self) -> Audit:
-        now, user = self._now(), self._user()
-        return Audit(now, user, now, user)
-
-    def _now(self) -> int:
-        return self._ws.clock.now_ms()
-
-    def _user(self) -> str:
-        return self._ws.user.user_name
+        model.audit.touch(self._ws)
 
 
 # -- validation helpers ------------------------------------------------------------------

@@ -137,7 +137,9 @@ class LogMetricArgs(RunRef):
     dataset_digest: str | None = None
 
 
-class LogParamArgs(RunRef):
+class _KeyValueArgs(RunRef):
+    """A key and a value that must be present (any JSON scalar; stringified by the state)."""
+
     key: str
     value: Any
 
@@ -149,16 +151,12 @@ class LogParamArgs(RunRef):
         return value
 
 
-class SetTagArgs(RunRef):
-    key: str
-    value: Any
+class LogParamArgs(_KeyValueArgs):
+    pass
 
-    @field_validator("value")
-    @classmethod
-    def _present(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("value is required")
-        return value
+
+class SetTagArgs(_KeyValueArgs):
+    pass
 
 
 class DeleteTagArgs(_Args):

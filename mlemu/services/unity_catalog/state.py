@@ -49,8 +49,14 @@ class Audit:
     updated_at: int
     updated_by: str
 
-    def touch(self, now: int, user: str) -> None:
-        self.updated_at, self.updated_by = now, user
+    @classmethod
+    def new(cls, ws: "Workspace") -> "Audit":
+        """Created and updated now, by the workspace's user."""
+        now, user = ws.clock.now_ms(), ws.user.user_name
+        return cls(now, user, now, user)
+
+    def touch(self, ws: "Workspace") -> None:
+        self.updated_at, self.updated_by = ws.clock.now_ms(), ws.user.user_name
 
 
 @dataclass
@@ -145,7 +151,7 @@ class UnityCatalog:
         cname = names.identifier(name, "catalog")
         if cname in self._catalogs:
             raise already_exists(f"Catalog '{cname}' already exists.")
-        catalog = Catalog(cname, self._ws.ids.uuid(), self._user(), self._audit(), comment,
+        catalog = Catalog(cname, self._ws.ids.uuid(), self._ws.user.user_name, Audit.new(self._ws), comment,
                           dict(properties or {}), storage_root)
         self._catalogs[cname] = catalog
         for s in (DEFAULT_SCHEMA, INFORMATION_SCHEMA):
@@ -281,10 +287,10 @@ class UnityCatalog:
             existing.frame = copy
             existing.comment = comment if comment is not None else existing.comment
             existing.properties.update(properties or {})
-            existing.audit.touch(self._now(), self._user())
+            existing.audit.touch(self._ws)
             return existing
         table_id = self._ws.ids.uuid()
-        table = Table(fn.catalog, fn.schema, fn.name, table_id, self._user(), self._audit(), copy,
+        table = Table(fn.catalog, fn.schema, fn.name, table_id, self._ws.user.user_name, Audit.new(self._ws), copy,
                       comment=comment, properties=dict(properties or {}),
                       storage_location=f"{self.storage_root}/tables/{table_id}")
         self._tables[tuple(fn)] = table
@@ -317,7 +323,7 @@ class UnityCatalog:
     # -- helpers ---------------------------------------------------------------------------
     def _put_schema(self, catalog: str, name: str, *, comment: str | None = None,
                     properties: dict[str, str] | None = None, storage_root: str | None = None) -> Schema:
-        schema = Schema(catalog, name, self._ws.ids.uuid(), self._user(), self._audit(), comment,
+        schema = Schema(catalog, name, self._ws.ids.uuid(), self._ws.user.user_name, Audit.new(self._ws), comment,
                         dict(properties or {}), storage_root)
         self._schemas[(catalog, name)] = schema
         return schema
@@ -359,17 +365,8 @@ class UnityCatalog:
             obj.owner = owner
         if properties is not None:
             obj.properties.update(properties)
-        obj.audit.touch(self._now(), self._user())
+        obj.audit.touch(self._ws)
 
-    def _audit(self) -> Audit:
-        now, user = self._now(), self._user()
-        return Audit(now, user, now, user)
-
-    def _now(self) -> int:
-        return self._ws.clock.now_ms()
-
-    def _user(self) -> str:
-        return self._ws.user.user_name
 
 
 # -- pandas -> UC column types -------------------------------------------------------------
