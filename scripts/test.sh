@@ -13,7 +13,7 @@ wait $p3; wait $p2
 py3="$(cat /tmp/mlemu-py3.$$)"; py2="$(cat /tmp/mlemu-py2.$$)"; rm -f /tmp/mlemu-py3.$$ /tmp/mlemu-py2.$$
 status=0
 echo "== mlflow $("$py3" -c 'import mlflow; print(mlflow.__version__)')"
-"$py3" -m pytest -q "$@" || status=$?
+MLEMU_OTHER_MLFLOW_PYTHON="$py2" "$py3" -m pytest -q "$@" || status=$?
 echo "== mlflow $("$py2" -c 'import mlflow; print(mlflow.__version__)')"
-"$py2" -m pytest -q "$@" || status=$?
+MLEMU_OTHER_MLFLOW_PYTHON="$py3" "$py2" -m pytest -q "$@" || status=$?
 exit $status
