@@ -2,26 +2,79 @@
 (the shape of ``responses.calls``)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
 from typing import Any, Iterator
 
 
-@dataclass(frozen=True)
+class LazyJson:
+    """A JSON body as it crossed the wire, parsed when a test first reads it.
+
+    The journal keeps every call of a test; holding parsed bodies (a 1,000-metric batch, a
+    10,000-run search page) would leave millions of live objects for the garbage collector to
+    walk on every later collection. Bytes cost it nothing."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+
 class Call:
-    """One answered request. ``request``/``response`` are the parsed JSON bodies, or None."""
+    """One answered request. ``request``/``response`` are the parsed JSON bodies, or None.
+
+    Immutable; the bodies are parsed on first access (see :class:`LazyJson`)."""
+
+    __slots__ = ("method", "path", "operation", "status", "_request", "_response")
 
     method: str
     path: str
     operation: str
-    request: Any
     status: int
-    response: Any
+
+    def __init__(self, method: str, path: str, operation: str, request: Any, status: int,
+                 response: Any) -> None:
+        for name, value in (("method", method), ("path", path), ("operation", operation),
+                            ("_request", request), ("status", status), ("_response", response)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: a Call is immutable")
+
+    def _parsed(self, slot: str) -> Any:
+        value = object.__getattribute__(self, slot)
+        if isinstance(value, LazyJson):
+            value = json.loads(value.raw)
+            object.__setattr__(self, slot, value)
+        return value
+
+    @property
+    def request(self) -> Any:
+        return self._parsed("_request")
+
+    @property
+    def response(self) -> Any:
+        return self._parsed("_response")
 
     @property
     def error_code(self) -> str | None:
         if isinstance(self.response, dict) and self.status >= 400:
             return self.response.get("error_code")
         return None
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.method, self.path, self.operation, self.request, self.status, self.response)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:  # bodies are dicts: hash the identifying fields only
+        return hash((self.method, self.path, self.operation, self.status))
+
+    def __repr__(self) -> str:
+        return (f"Call(method={self.method!r}, path={self.path!r}, operation={self.operation!r}, "
+                f"request={self.request!r}, status={self.status!r}, response={self.response!r})")
 
 
 class Journal:

@@ -1,0 +1,1 @@
+"""mlemu's benchmark suite (run on demand: ``python bench/run.py``; never part of pytest)."""

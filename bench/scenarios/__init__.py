@@ -1,0 +1,39 @@
+"""Scenarios: what is timed. Each module has ``seed(params)`` (runs to seed before start, or
+None) and ``run(backend, params) -> dict`` (``measurements``: name -> stats, and optional
+``steps``). ``params["quick"]`` asks for a smoke run."""
+from __future__ import annotations
+
+from typing import Any
+
+# scenario name -> (module, fixed params)
+SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
+    "calls": ("bench.scenarios.calls", {}),
+    "search-1000": ("bench.scenarios.search", {"runs": 1000}),
+    "search-10000": ("bench.scenarios.search", {"runs": 10000}),
+    "seed-flow": ("bench.scenarios.seed_flow", {}),
+    "registry": ("bench.scenarios.registry", {}),
+    "fixture": ("bench.scenarios.fixture", {}),
+}
+
+
+def pick(params: dict[str, Any], full: Any, quick: Any) -> Any:
+    """The value for a full run or a quick smoke run."""
+    return quick if params.get("quick") else full
+
+
+def pairing(backend: Any, block: int) -> Any:
+    """The floor backend alternates its calls with mlemu's (see ``bench/backends/floor.py``)."""
+    make = getattr(backend, "pairing", None)
+    return make(block) if make is not None else None
+
+
+def fresh_run_caches(i: int = 0) -> None:
+    """Forget mlflow's artifact repository per run / model id before a flow iteration.
+
+    A new run misses that cache in real use; the floor arm replays the ids of the previous
+    iteration and would hit it, skipping work the client really does once per run."""
+    try:
+        from mlflow.tracking._tracking_service import utils
+        utils._artifact_repos_cache.clear()
+    except (ImportError, AttributeError):
+        pass
