@@ -130,6 +130,12 @@ class Storage:
         full = self._full(ns, path)
         if full == f"/{ns}":
             return FileInfo("/", True, 0, self._mtime.get(full, 0))
+        if not self._local:
+            # MemoryFileSystem.info scans every stored key before looking the path up: a file
+            # is one dict lookup, so answer it directly (stat is on every Files API call).
+            f = self.fs.store.get(full)
+            if f is not None:
+                return FileInfo(self._ns_path(ns, full), False, int(f.size), self._mtime.get(full, 0))
         try:
             info = self.fs.info(full)
         except (FileNotFoundError, OSError):

@@ -6,6 +6,7 @@ search thresholds) and mlflow's otherwise (6000-character param values, 250-char
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import posixpath
@@ -71,18 +72,33 @@ def check_key(kind: str, key: Any, path: str = "key") -> str:
     """A metric/param/tag key: present, of allowed characters, not path-like, <= 250 chars."""
     if key is None or key == "":
         raise invalid(f"Missing value for required parameter '{path}'.")
-    if not isinstance(key, str) or not _NAME_RE.match(key):
-        raise invalid(invalid_value(path, key,
-                                    "Names may only contain alphanumerics, underscores (_), dashes (-), "
-                                    "periods (.), spaces ( ), colon(:) and slashes (/)."))
+    if not isinstance(key, str):
+        raise invalid(invalid_value(path, key, _KEY_CHARS))
+    problem = _key_problem(key)
+    if problem is not None:
+        reason, detail = problem
+        if reason == "length":
+            raise invalid(f"'{kind} key' exceeds the maximum length of {MAX_ENTITY_KEY_LENGTH} characters")
+        raise invalid(invalid_value(path, key, detail))
+    return key
+
+
+_KEY_CHARS = ("Names may only contain alphanumerics, underscores (_), dashes (-), "
+              "periods (.), spaces ( ), colon(:) and slashes (/).")
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_problem(key: str) -> tuple[str, str] | None:
+    """Why ``key`` is not a valid name, or None. Cached: a batch repeats its keys."""
+    if not _NAME_RE.match(key):
+        return "chars", _KEY_CHARS
     norm = posixpath.normpath(key)
     if norm != key or norm == "." or norm.startswith("..") or norm.startswith("/"):
-        raise invalid(invalid_value(
-            path, key, "Names may be treated as files in certain cases, and must not resolve to other "
-                       f"names when treated as such. This name would resolve to {norm!r}"))
+        return "path", ("Names may be treated as files in certain cases, and must not resolve to other "
+                        f"names when treated as such. This name would resolve to {norm!r}")
     if len(key) > MAX_ENTITY_KEY_LENGTH:
-        raise invalid(f"'{kind} key' exceeds the maximum length of {MAX_ENTITY_KEY_LENGTH} characters")
-    return key
+        return "length", ""
+    return None
 
 
 def check_param(key: Any, value: Any, path: str = "") -> tuple[str, str]:
