@@ -80,7 +80,9 @@ class RunData:
     tags: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
     history: dict[str, list[Metric]] = field(default_factory=dict)
-    seen: dict[str, set[tuple[float, int, int]]] = field(default_factory=dict)
+    #: per key, hashes of the (value, timestamp, step) points logged: ints, which the garbage
+    #: collector does not track (a set of tuples would be walked on every collection)
+    seen: dict[str, set[int]] = field(default_factory=dict)
 
 
 @dataclass(eq=False)

@@ -175,7 +175,7 @@ def log_batch(req: Request) -> dict:
         raise invalid(f"Batched logging API requests must be at most {validation.MAX_BATCH_LOG_REQUEST_SIZE} "
                       f"bytes, got a request of size {len(req.body)}.")
     a = req.args
-    req.ws.tracking.log_batch(a.run_id, [m.to_metric() for m in a.metrics], w.pairs(a.params), w.pairs(a.tags))
+    req.ws.tracking._log_batch(a.run_id, [m.to_metric() for m in a.metrics], w.pairs(a.params), w.pairs(a.tags))
     return {}
 
 

@@ -270,7 +270,11 @@ class Tracking(LoggedModels):
 
         A metric is a :class:`Metric`, a ``(key, value[, timestamp[, step]])`` tuple or a dict
         with those keys; params and tags are dicts or ``(key, value)`` pairs."""
-        metrics = [_metric(m) for m in metrics]
+        self._log_batch(run_id, [_metric(m) for m in metrics], params, tags)
+
+    def _log_batch(self, run_id: str, metrics: list[Metric], params: Pairs | None,
+                   tags: Pairs | None) -> None:
+        """:meth:`log_batch` on metrics the caller hands over (the route's fresh objects)."""
         param_pairs, tag_pairs = _pairs(params), _pairs(tags)
         v.check_batch_limits(len(metrics), len(param_pairs), len(tag_pairs))
         run = self._active_run(run_id)
@@ -417,13 +421,14 @@ class Tracking(LoggedModels):
         data = run.data
         for m in metrics:
             ident = (m.value, m.timestamp, m.step)
+            h = hash(ident)
             seen = data.seen.get(m.key)
             if seen is None:
                 seen = data.seen[m.key] = set()
                 data.history[m.key] = []
-            elif ident in seen:
-                continue
-            seen.add(ident)
+            elif h in seen and any((p.value, p.timestamp, p.step) == ident for p in data.history[m.key]):
+                continue  # an exact duplicate (a hash match alone may be a collision)
+            seen.add(h)
             data.history[m.key].append(m)
             latest = data.metrics.get(m.key)
             if latest is None or (m.step, m.timestamp, v.comparable(m.value)) > (

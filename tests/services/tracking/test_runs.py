@@ -342,3 +342,14 @@ def test_get_metric_history_bulk_interval(mlemu, experiment_id):
     steps = [m["step"] for m in got]
     assert 10 <= len(steps) <= 11 and steps[0] == 0 and steps[-1] == 99
     assert all(m["run_id"] == a for m in got)
+
+
+def test_exact_duplicate_metric_points_are_stored_once(mlemu):
+    mlemu.workspace_files.mkdirs("/Shared/dups")
+    exp = mlemu.tracking.create_experiment("/Shared/dups/e")
+    run = mlemu.tracking.create_run(exp.experiment_id)
+    rid = run.info.run_id
+    mlemu.tracking.log_batch(rid, [("m", 1.0, 10, 0), ("m", 1.0, 10, 0), ("m", 2.0, 10, 0)])
+    mlemu.tracking.log_metric(rid, "m", 1.0, timestamp=10, step=0)
+    assert [(p.value, p.timestamp, p.step) for p in mlemu.tracking.get_metric_history(rid, "m")[0]] == [
+        (1.0, 10, 0), (2.0, 10, 0)]
