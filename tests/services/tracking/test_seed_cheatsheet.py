@@ -68,67 +68,8 @@ def training_names(iris_data):
     return {"train_model": train_model, "X_train": X, "y_train": y, "X_test": X, "loss_value": 0.25}
 
 
-def test_logging_parameters_and_metrics(mlemu, team_folder, training_names):
-    _basic_experiment_setup()
-    train_model, X_train, y_train, X_test, loss_value = (
-        training_names[k] for k in ("train_model", "X_train", "y_train", "X_test", "loss_value"))
-
-    # ---- cheatsheet: Logging Parameters, Metrics (artifact and model lines: next test) -----
-    import mlflow
-    from mlflow.models import infer_signature
-    import pandas as pd
-
-    with mlflow.start_run(run_name="xgboost_v1") as run:
-        # Log parameters
-        mlflow.log_param("max_depth", 6)
-        mlflow.log_param("learning_rate", 0.1)
-        mlflow.log_params({
-            "n_estimators": 100,
-            "min_child_weight": 1,
-            "subsample": 0.8
-        })
-
-        # Train model
-        model = train_model(X_train, y_train)
-        predictions = model.predict(X_test)
-
-        # Log metrics
-        mlflow.log_metric("rmse", 0.87)
-        mlflow.log_metric("mae", 0.65)
-        mlflow.log_metrics({
-            "r2": 0.92,
-            "accuracy": 0.95,
-            "f1_score": 0.89
-        })
-
-        # Log metric over time (for learning curves)
-        for epoch in range(100):
-            mlflow.log_metric("loss", loss_value, step=epoch)
-
-        print(f"Run ID: {run.info.run_id}")
-    # ---- end -------------------------------------------------------------------------------
-    assert infer_signature and pd  # imported by the snippet
-
-    got = mlflow.get_run(run.info.run_id)
-    assert got.info.run_name == "xgboost_v1" and got.info.status == "FINISHED"
-    assert got.data.params == {"max_depth": "6", "learning_rate": "0.1", "n_estimators": "100",
-                               "min_child_weight": "1", "subsample": "0.8"}
-    assert got.data.metrics == {"rmse": 0.87, "mae": 0.65, "r2": 0.92, "accuracy": 0.95, "f1_score": 0.89,
-                                "loss": 0.25}
-    history = mlflow.MlflowClient().get_metric_history(run.info.run_id, "loss")
-    assert [m.step for m in history] == list(range(100))
-    assert got.info.artifact_uri == f"dbfs:/mlflow/artifacts/{run.info.run_id}/artifacts"
-    assert len(predictions) == len(X_test)
-
-
-def _has_routes(ws, prefix: str) -> bool:
-    return any(r.rule.startswith(prefix) for r in ws.app.routes)
-
-
 def test_logging_artifacts_and_model_verbatim(mlemu, team_folder, training_names, tmp_path, monkeypatch):
     """The whole logging snippet; its artifacts go to the experiment's custom DBFS location."""
-    if not (_has_routes(mlemu, "/dbfs/") and _has_routes(mlemu, "/api/2.0/dbfs/")):
-        pytest.skip("the DBFS service (artifacts of custom dbfs:/ locations) is not available yet")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "feature_importance.png").write_bytes(b"\x89PNG fake")
     (tmp_path / "plots").mkdir()
@@ -180,6 +121,16 @@ def test_logging_artifacts_and_model_verbatim(mlemu, team_folder, training_names
         print(f"Run ID: {run.info.run_id}")
     # ---- end -------------------------------------------------------------------------------
     assert pd is not None
+    got = mlflow.get_run(run.info.run_id)
+    assert got.info.run_name == "xgboost_v1" and got.info.status == "FINISHED"
+    assert got.data.params == {"max_depth": "6", "learning_rate": "0.1", "n_estimators": "100",
+                               "min_child_weight": "1", "subsample": "0.8"}
+    assert got.data.metrics == {"rmse": 0.87, "mae": 0.65, "r2": 0.92, "accuracy": 0.95, "f1_score": 0.89,
+                                "loss": 0.25}
+    history = mlflow.MlflowClient().get_metric_history(run.info.run_id, "loss")
+    assert [m.step for m in history] == list(range(100))
+    assert got.info.artifact_uri == f"dbfs:/mlflow/artifacts/{run.info.run_id}/artifacts"
+    assert len(predictions) == len(X_test)
     client = mlflow.MlflowClient()
     listed = {f.path for f in client.list_artifacts(run.info.run_id)}
     assert {"feature_importance.png", "roc.png"} <= listed
@@ -239,12 +190,6 @@ def test_auto_logging(mlemu, iris_data):
     if MLFLOW3:
         models = mlflow.MlflowClient().search_logged_models([run.info.experiment_id])
         assert [m.source_run_id for m in models] == [run.info.run_id]
-        assert models[0].status == mlflow.entities.LoggedModelStatus.READY or (
-            _files_missing(mlemu))
+        assert models[0].status == mlflow.entities.LoggedModelStatus.READY
     else:
-        assert "mlflow.log-model.history" in run.data.tags or _files_missing(mlemu)
-
-
-def _files_missing(ws) -> bool:
-    """Model files go through the artifact services; without them autolog only warns."""
-    return not (_has_routes(ws, "/api/2.0/fs/") and _has_routes(ws, "/api/2.0/mlflow/artifacts/"))
+        assert "mlflow.log-model.history" in run.data.tags
