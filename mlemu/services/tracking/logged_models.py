@@ -101,13 +101,8 @@ class LoggedModels:
         """Add params; like run params they can't change once logged (same value is fine)."""
         model = self.get_logged_model(model_id)
         pairs = [v.check_param(k, val, f"params[{i}]") for i, (k, val) in enumerate(v.as_pairs(params))]
-        existing = model.data.params
-        conflicts = [{"key": k, "old_value": existing[k], "new_value": val}
-                     for k, val in pairs if k in existing and existing[k] != val]
-        if conflicts:
-            raise invalid(f"Changing param values is not allowed. Params were already logged='{conflicts}' "
-                          f"for logged model ID='{model_id}'.")
-        existing.update(pairs)
+        v.check_params_unchanged(model.data.params, pairs, f"logged model ID='{model_id}'")
+        model.data.params.update(pairs)
 
     def delete_logged_model(self, model_id: str) -> None:
         model = self.get_logged_model(model_id)

@@ -290,14 +290,9 @@ class Tracking(LoggedModels):
         if dupes:
             raise invalid(f"Duplicate parameter keys have been submitted: {dupes}. Please ensure the "
                           "request contains only one param value per param key.")
-        existing = run.data.params
-        conflicts = [{"key": k, "old_value": existing[k], "new_value": val}
-                     for k, val in param_pairs if k in existing and existing[k] != val]
-        if conflicts:
-            raise invalid(f"Changing param values is not allowed. Params were already logged='{conflicts}' "
-                          f"for run ID='{run_id}'.")
+        v.check_params_unchanged(run.data.params, param_pairs, f"run ID='{run_id}'")
         # -- nothing can fail past this line --
-        existing.update(param_pairs)
+        run.data.params.update(param_pairs)
         for m in metrics:
             m.value, m.step = float(m.value), int(m.step or 0)
         self._append_metrics(run, metrics)

@@ -135,6 +135,16 @@ def check_metric(key: Any, value: Any, timestamp: Any, step: Any, path: str = ""
                                     "long (64-bit integer) "))
 
 
+def check_params_unchanged(existing: Mapping[str, str], pairs: Iterable[tuple[str, str]], owner: str) -> None:
+    """Params are immutable: logging a key again with another value is refused (same value is fine).
+    ``owner`` names the run or logged model in the message, e.g. "run ID='...'"."""
+    conflicts = [{"key": k, "old_value": existing[k], "new_value": val}
+                 for k, val in pairs if k in existing and existing[k] != val]
+    if conflicts:
+        raise invalid(f"Changing param values is not allowed. Params were already logged='{conflicts}' "
+                      f"for {owner}.")
+
+
 def check_batch_limits(n_metrics: int, n_params: int, n_tags: int) -> None:
     """Databricks' log-batch request limits, checked before anything is written."""
     def limit(entity: str, maximum: int, got: int) -> None:
