@@ -19,6 +19,7 @@ from mlemu.services.files.state import Files
 from mlemu.services.files.wire import (
     OCTET_STREAM, CreateUrlArgs, ListDirectoryArgs, Unsatisfiable, check_expire_time,
     directory_entry, http_date, json_error, parse_bool, parse_http_date, parse_range, s3_error_xml)
+from mlemu.wire.paging import page_body
 from mlemu.wire.request import Reply, Request
 from mlemu.wire.routing import RouteTable
 
@@ -120,12 +121,7 @@ def get_directory_metadata(req: Request, path: str) -> Reply:
                           "mlflow.MlflowClient.list_artifacts (3.x)"))
 def list_directory_contents(req: Request, path: str) -> dict:
     entries, token = req.ws.files.list_directory(_path(req, _DIRS), req.args.page_size, req.args.page_token)
-    out: dict = {}
-    if entries:
-        out["contents"] = [directory_entry(e) for e in entries]
-    if token:
-        out["next_page_token"] = token
-    return out
+    return page_body("contents", [directory_entry(e) for e in entries], token)
 
 
 @routes.put(_DIRS + "/<path:path>", "directories.create",

@@ -10,6 +10,7 @@ from mlemu.services.mlflow_artifacts.state import MlflowArtifacts
 from mlemu.services.mlflow_artifacts.wire import (
     ListArtifactsArgs, ListModelArtifactsArgs, ModelCredentialsArgs, RunCredentialsArgs, credential_info,
     file_info)
+from mlemu.wire.paging import page_body
 from mlemu.wire.request import Request
 from mlemu.wire.routing import RouteTable
 
@@ -49,12 +50,7 @@ def list_artifacts(req: Request) -> dict:
     svc = req.ws.mlflow_artifacts
     root = svc.run_root(a.run_id or a.run_uuid)
     entries, token = svc.list(root, a.path, a.page_token)
-    out: dict = {"root_uri": root.uri}
-    if entries:
-        out["files"] = [file_info(e) for e in entries]
-    if token:
-        out["next_page_token"] = token
-    return out
+    return page_body("files", [file_info(e) for e in entries], token, root_uri=root.uri)
 
 
 def _model_credentials(req: Request, model_id: str, write: bool) -> dict:
@@ -84,12 +80,7 @@ def model_credentials_for_download(req: Request, model_id: str) -> dict:
 def list_model_artifacts(req: Request, model_id: str) -> dict:
     svc = req.ws.mlflow_artifacts
     entries, token = svc.list(svc.model_root(model_id), req.args.artifact_directory_path, req.args.page_token)
-    out: dict = {}
-    if entries:
-        out["files"] = [file_info(e) for e in entries]
-    if token:
-        out["next_page_token"] = token
-    return out
+    return page_body("files", [file_info(e) for e in entries], token)
 
 
 SERVICE = Service("mlflow_artifacts", routes, state=MlflowArtifacts,

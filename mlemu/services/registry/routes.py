@@ -18,6 +18,7 @@ from mlemu.plugins import Service
 from mlemu.services.registry import wire
 from mlemu.services.registry.state import Registry
 from mlemu.services.unity_catalog.paging import page_size, paginate
+from mlemu.wire.paging import page_body
 from mlemu.wire.request import Request
 from mlemu.wire.routing import RouteTable
 
@@ -38,10 +39,7 @@ def _metastore(req: Request) -> str:
 
 def _paged(items: list, size: int | None, token: str | None, key: str, render) -> dict:  # type: ignore[no-untyped-def]
     chunk, next_token = paginate(items, size, token)
-    out: dict[str, Any] = {key: [render(x) for x in chunk]}
-    if next_token:
-        out["next_page_token"] = next_token
-    return out
+    return page_body(key, [render(x) for x in chunk], next_token, keep_empty=True)
 
 
 # == mlflow: registered models ==============================================================

@@ -9,19 +9,13 @@ from mlemu.plugins import Service
 from mlemu.services.tracking import validation
 from mlemu.services.tracking import wire as w
 from mlemu.services.tracking.state import Tracking
+from mlemu.wire.paging import page_body
 from mlemu.wire.request import Request
 from mlemu.wire.routing import RouteTable
 
 routes = RouteTable("tracking")
 
 X = "/api/2.0/mlflow"
-
-
-def _page(key: str, items: list, token: str | None) -> dict:
-    out: dict = {key: items} if items else {}
-    if token:
-        out["next_page_token"] = token
-    return out
 
 
 # ==================================================================== experiments =============
@@ -49,7 +43,7 @@ def get_experiment_by_name(req: Request) -> dict:
 def _search_experiments(req: Request) -> dict:
     a = req.args
     found, token = req.ws.tracking.search_experiments(a.view, a.filter, a.order_by, a.max_results, a.page_token)
-    return _page("experiments", [w.experiment_out(e) for e in found], token)
+    return page_body("experiments", [w.experiment_out(e) for e in found], token)
 
 
 routes.post(f"{X}/experiments/search", "experiments.search", body=w.SearchExperimentsArgs,
@@ -208,7 +202,7 @@ def search_runs(req: Request) -> dict:
     a = req.args
     found, token = req.ws.tracking.search_runs(a.experiment_ids, a.filter, a.view, a.max_results,
                                                a.order_by, a.page_token)
-    return _page("runs", [w.run_out(r) for r in found], token)
+    return page_body("runs", [w.run_out(r) for r in found], token)
 
 
 @routes.get(f"{X}/metrics/get-history", "metrics.get-history", body=w.GetHistoryArgs,
@@ -216,7 +210,7 @@ def search_runs(req: Request) -> dict:
 def get_metric_history(req: Request) -> dict:
     a = req.args
     found, token = req.ws.tracking.get_metric_history(a.id, a.metric_key, a.max_results, a.page_token)
-    return _page("metrics", [w.metric_out(m) for m in found], token)
+    return page_body("metrics", [w.metric_out(m) for m in found], token)
 
 
 @routes.get(f"{X}/metrics/get-history-bulk-interval", "metrics.get-history-bulk-interval",
@@ -225,7 +219,7 @@ def get_metric_history_bulk_interval(req: Request) -> dict:
     a = req.args
     found = req.ws.tracking.get_metric_history_bulk_interval(a.run_ids, a.metric_key, a.start_step,
                                                              a.end_step, a.max_results)
-    return _page("metrics", [w.metric_out(m) for m in found], None)
+    return page_body("metrics", [w.metric_out(m) for m in found], None)
 
 
 # ==================================================================== logged models ===========
@@ -250,7 +244,7 @@ def search_logged_models(req: Request) -> dict:
     found, token = req.ws.tracking.search_logged_models(
         a.experiment_ids, a.filter, [o.model_dump() for o in a.order_by], a.max_results, a.page_token,
         [d.model_dump() for d in a.datasets])
-    return _page("models", [w.logged_model_out(m) for m in found], token)
+    return page_body("models", [w.logged_model_out(m) for m in found], token)
 
 
 @routes.get(f"{L}/<model_id>", "logged-models.get", body=w.GetLoggedModelArgs,

@@ -6,6 +6,7 @@ from mlemu.plugins import Service
 from mlemu.services.unity_catalog import wire
 from mlemu.services.unity_catalog.paging import page_size, paginate
 from mlemu.services.unity_catalog.state import UnityCatalog
+from mlemu.wire.paging import page_body
 from mlemu.wire.request import Request
 from mlemu.wire.routing import RouteTable
 
@@ -23,10 +24,7 @@ def _uc(req: Request) -> UnityCatalog:
 def _page(req: Request, items: list, key: str, render) -> dict:  # type: ignore[no-untyped-def]
     size = page_size(req.args.max_results, unset=None, zero=SERVER_PAGE, cap=SERVER_PAGE)
     chunk, token = paginate(items, size, req.args.page_token)
-    out: dict = {key: [render(x) for x in chunk]}
-    if token:
-        out["next_page_token"] = token
-    return out
+    return page_body(key, [render(x) for x in chunk], token, keep_empty=True)
 
 
 # -- catalogs ----------------------------------------------------------------------------
