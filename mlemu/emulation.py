@@ -82,13 +82,27 @@ def _mlflow() -> Any:
     return sys.modules.get("mlflow")
 
 
-def _save_mlflow_state() -> dict[str, Any] | None:
-    if _mlflow() is None:
-        return None
+def _mlflow_modules() -> tuple[Any, Any, Any, Any]:
+    """mlflow's modules that hold the process-wide state emulate() saves and restores."""
     from mlflow.tracking import fluent
     from mlflow.tracking._model_registry import utils as registry_utils
     from mlflow.tracking._tracking_service import utils as tracking_utils
     from mlflow.utils import autologging_utils
+    return fluent, registry_utils, tracking_utils, autologging_utils
+
+
+def _set_uris_and_experiment(tracking_uri: str | None, registry_uri: str | None,
+                             experiment_id: str | None) -> None:
+    fluent, registry_utils, tracking_utils, _ = _mlflow_modules()
+    tracking_utils._tracking_uri = tracking_uri
+    registry_utils._registry_uri = registry_uri
+    fluent._active_experiment_id = experiment_id
+
+
+def _save_mlflow_state() -> dict[str, Any] | None:
+    if _mlflow() is None:
+        return None
+    fluent, registry_utils, tracking_utils, autologging_utils = _mlflow_modules()
     return {
         "tracking_uri": tracking_utils._tracking_uri,
         "registry_uri": registry_utils._registry_uri,
@@ -102,14 +116,8 @@ def _save_mlflow_state() -> dict[str, Any] | None:
 
 
 def _reset_mlflow_globals() -> None:
-    if _mlflow() is None:
-        return
-    from mlflow.tracking import fluent
-    from mlflow.tracking._model_registry import utils as registry_utils
-    from mlflow.tracking._tracking_service import utils as tracking_utils
-    tracking_utils._tracking_uri = None
-    registry_utils._registry_uri = None
-    fluent._active_experiment_id = None
+    if _mlflow() is not None:
+        _set_uris_and_experiment(None, None, None)
 
 
 def _clear_artifact_repos() -> None:
@@ -135,14 +143,9 @@ def _end_leaked_runs() -> None:
 def _restore_mlflow_state(saved: dict[str, Any] | None) -> None:
     if _mlflow() is None:
         return
-    from mlflow.tracking import fluent
-    from mlflow.tracking._model_registry import utils as registry_utils
-    from mlflow.tracking._tracking_service import utils as tracking_utils
-    from mlflow.utils import autologging_utils
+    fluent, _, _, autologging_utils = _mlflow_modules()
     saved = saved or {"tracking_uri": None, "registry_uri": None, "experiment_id": None, "autolog": set()}
-    tracking_utils._tracking_uri = saved["tracking_uri"]
-    registry_utils._registry_uri = saved["registry_uri"]
-    fluent._active_experiment_id = saved["experiment_id"]
+    _set_uris_and_experiment(saved["tracking_uri"], saved["registry_uri"], saved["experiment_id"])
     _clear_artifact_repos()
     if hasattr(fluent, "_ACTIVE_MODEL_CONTEXT"):
         previous = saved.get("active_model")
