@@ -113,10 +113,11 @@ def test_emulate_works_as_decorator_outside_pytest():
         from databricks.sdk import WorkspaceClient
         return WorkspaceClient().current_user.me().user_name, os.environ["DATABRICKS_HOST"]
 
+    before = os.environ.get("DATABRICKS_HOST")
     user, host = job()
     assert user == "dec@example.com"
     assert host.endswith(".mlemu.invalid")
-    assert "DATABRICKS_HOST" not in os.environ or os.environ["DATABRICKS_HOST"] != host
+    assert os.environ.get("DATABRICKS_HOST") == before  # restored exactly
 
 
 @pytest.mark.parametrize("n", range(2))
