@@ -12,7 +12,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", action="append", default=[], help="NAME=RUNS")
     args = parser.parse_args()
-    from mlemu.core.workspace import Workspace
+    from mlemu.workspace import Workspace
     from mlemu.transport.server import LoopbackServer
 
     from bench.seeding import seed_mlemu

@@ -16,13 +16,13 @@ __all__ = ["Workspace", "emulate", "serve", "ApiError", "NetworkAccessBlocked", 
 
 if TYPE_CHECKING:
     from mlemu.core.errors import ApiError
-    from mlemu.core.workspace import Workspace
+    from mlemu.workspace import Workspace
     from mlemu.emulation import emulate
     from mlemu.transport.inprocess import NetworkAccessBlocked
     from mlemu.transport.server import serve
 
 _LAZY = {
-    "Workspace": "mlemu.core.workspace",
+    "Workspace": "mlemu.workspace",
     "emulate": "mlemu.emulation",
     "serve": "mlemu.transport.server",
     "ApiError": "mlemu.core.errors",

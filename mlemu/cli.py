@@ -8,7 +8,7 @@ import tempfile
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mlemu.core.workspace import Workspace
+    from mlemu.workspace import Workspace
     from mlemu.transport.server import LoopbackServer
 
     root = None if args.memory else (args.artifact_root or tempfile.mkdtemp(prefix="mlemu-"))

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any, Callable, TypeVar
 
-from mlemu.core.workspace import Workspace
+from mlemu.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -2,28 +2,17 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING
 
 import pluggy
 
 from mlemu import hookspecs
-from mlemu.wire.routing import RouteTable
+from mlemu.wire.service import Service
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
     from mlemu.wire.app import App
 
-
-@dataclass(frozen=True)
-class Service:
-    """One emulated Databricks service: its routes, and a factory for its per-workspace
-    state (reached as ``workspace.<name>``; created on first use)."""
-
-    name: str
-    routes: RouteTable
-    state: Callable[["Workspace"], Any] | None = None
-    description: str = ""
+__all__ = ["Service", "manager", "register", "unregister", "app", "services"]
 
 
 _lock = threading.Lock()

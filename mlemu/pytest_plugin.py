@@ -34,7 +34,7 @@ def _options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, 
 @pytest.fixture
 def mlemu(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh emulated Databricks workspace, answering in-process for this test."""
-    from mlemu.core.workspace import Workspace
+    from mlemu.workspace import Workspace
     from mlemu.emulation import emulate
 
     ws_kwargs, emu_kwargs = _options(request)

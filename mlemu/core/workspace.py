@@ -1,9 +1,14 @@
-"""The Workspace: all state of one emulated Databricks workspace, behind one lock."""
+"""The state of one emulated Databricks workspace, behind one lock: identity, ids, clock,
+journal, storage, tokens, and each service's state (created on first use).
+
+This layer knows no HTTP, transport or plugin registry: the services whose state it holds
+are handed in as factories (:class:`mlemu.Workspace` wires in every registered service).
+"""
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from mlemu.core.clock import Clock
 from mlemu.core.errors import ApiError
@@ -12,7 +17,9 @@ from mlemu.core.journal import Journal
 
 if TYPE_CHECKING:
     from mlemu.core.storage import Storage
-    from mlemu.wire.app import App
+
+#: A service's state factory: called once per workspace, on first use of ``ws.<name>``.
+StateFactory = Callable[["WorkspaceState"], Any]
 
 
 @dataclass(frozen=True)
@@ -28,17 +35,17 @@ class User:
         return f"/Users/{self.user_name}"
 
 
-class Workspace:
-    """One emulated Databricks workspace.
+class WorkspaceState:
+    """All state of one emulated Databricks workspace (no globals).
 
-    State is per instance (no globals): every service's state is created on first use and
-    reached as an attribute (``ws.tracking``, ``ws.workspace_files``...). Requests reach it
-    in-process (:meth:`start`) or through a loopback server (:func:`mlemu.serve`).
+    Every service's state is created on first use and reached as an attribute
+    (``ws.tracking``, ``ws.workspace_files``...), from the ``state_factories`` given.
     """
 
     def __init__(self, *, seed: int = 0, workspace_id: str = "1234567890123456",
                  user_name: str = "user@company.com", token: str | None = None,
-                 host: str | None = None, artifact_root: str | None = None) -> None:
+                 host: str | None = None, artifact_root: str | None = None,
+                 state_factories: Mapping[str, StateFactory] | None = None) -> None:
         self.lock = threading.RLock()
         self.ids = IdGenerator(seed)
         self.clock = Clock()
@@ -52,23 +59,20 @@ class Workspace:
         self.artifact_root = artifact_root
         self.internal_errors: list[str] = []
         self._storage: "Storage | None" = None
-        from mlemu import plugins
-        self.app: "App" = plugins.app()
-        self._service_names = plugins._services
-        plugins.manager().hook.mlemu_workspace_created(workspace=self)
+        self._state_factories: Mapping[str, StateFactory] = dict(state_factories or {})
 
     def __repr__(self) -> str:
         return f"<mlemu.Workspace {self.host} id={self.workspace_id}>"
 
     def __getattr__(self, name: str) -> Any:
         # Only called for missing attributes: create a service's state on first use.
-        services = self.__dict__.get("_service_names")
-        service = services.get(name) if services else None
-        if service is None or service.state is None:
+        factories = self.__dict__.get("_state_factories")
+        factory = factories.get(name) if factories else None
+        if factory is None:
             raise AttributeError(f"{type(self).__name__!s} has no attribute or service {name!r}")
         with self.lock:
             if name not in self.__dict__:
-                self.__dict__[name] = service.state(self)
+                self.__dict__[name] = factory(self)
         return self.__dict__[name]
 
     # -- auth ------------------------------------------------------------------------------
@@ -97,28 +101,3 @@ class Workspace:
                 if self._storage is None:
                     self._storage = Storage(self.clock, self.artifact_root)
         return self._storage
-
-    # -- in-process transport --------------------------------------------------------------
-    def start(self, hermetic: bool = True) -> "Workspace":
-        """Answer requests to :attr:`host` in-process (patches ``requests``)."""
-        from mlemu.transport import inprocess
-        inprocess.activate(self, hermetic=hermetic)
-        return self
-
-    def stop(self) -> None:
-        from mlemu.transport import inprocess
-        inprocess.deactivate(self)
-
-    def __enter__(self) -> "Workspace":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def handle(self, method: str, path: str, query_string: str = "",
-               headers: dict[str, str] | None = None, body: bytes = b"",
-               base_url: str | None = None, raise_internal: bool = False) -> tuple[int, dict[str, str], bytes]:
-        """Answer one request directly (what both transports call)."""
-        hdrs = {k.lower(): v for k, v in (headers or {}).items()}
-        return self.app.handle(self, method, path, query_string, hdrs, body,
-                               base_url or self.host, raise_internal)

@@ -1,1 +1,19 @@
-"""Transports: how requests reach a Workspace's app (in-process, or a loopback server)."""
+"""Transports: how requests reach a workspace (in-process, or a loopback server).
+
+They know only :class:`Answerer`, the shape of what they deliver requests to, not the
+workspace class or any service.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Answerer(Protocol):
+    """What a transport delivers requests to (``mlemu.Workspace`` is one)."""
+
+    host: str
+
+    def handle(self, method: str, path: str, query_string: str = "",
+               headers: dict[str, str] | None = None, body: bytes = b"",
+               base_url: str | None = None,
+               raise_internal: bool = False) -> tuple[int, dict[str, str], bytes]: ...

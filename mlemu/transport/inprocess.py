@@ -18,7 +18,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.transport import Answerer as Workspace
 
 
 class NetworkAccessBlocked(requests.exceptions.RequestException):
@@ -112,8 +112,8 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
                               cert=cert, proxies=proxies)
     parts = urlsplit(url)
     headers = {k.lower(): v for k, v in request.headers.items()}
-    status, out_headers, body = ws.app.handle(
-        ws, request.method or "GET", parts.path or "/", parts.query, headers,
+    status, out_headers, body = ws.handle(
+        request.method or "GET", parts.path or "/", parts.query, headers,
         _read_body(request.body), f"{parts.scheme}://{parts.netloc}", raise_internal=True)
     return _build_response(adapter, request, status, out_headers, body)
 

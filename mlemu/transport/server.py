@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.transport import Answerer as Workspace
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -49,8 +49,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         body = self._read_body()
         base_url = f"http://{headers.get('host') or self.server.netloc}"
-        status, out_headers, out = ws.app.handle(ws, self.command, parts.path or "/", parts.query,
-                                                 headers, body, base_url)
+        status, out_headers, out = ws.handle(self.command, parts.path or "/", parts.query,
+                                             headers, body, base_url)
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:

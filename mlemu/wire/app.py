@@ -17,7 +17,7 @@ from mlemu.wire.request import Reply, Request
 from mlemu.wire.routing import Route
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -67,7 +67,7 @@ class App:
         raise ApiError("ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
 
     # -- dispatch --------------------------------------------------------------------------
-    def handle(self, ws: "Workspace", method: str, raw_path: str, query_string: str,
+    def handle(self, ws: "WorkspaceState", method: str, raw_path: str, query_string: str,
                headers: Mapping[str, str], body: bytes, base_url: str,
                raise_internal: bool = False) -> Answer:
         """Answer one request. ``headers`` must have lower-case names."""
@@ -117,7 +117,7 @@ class App:
             raise _validation_error(e) from None
 
     @staticmethod
-    def _render(ws: "Workspace", result: Any) -> tuple[int, dict[str, str], bytes, Any]:
+    def _render(ws: "WorkspaceState", result: Any) -> tuple[int, dict[str, str], bytes, Any]:
         headers = {"x-databricks-org-id": ws.workspace_id}
         if isinstance(result, Reply):
             headers.update(result.headers)
@@ -129,7 +129,7 @@ class App:
         return 200, headers, body, LazyJson(body)  # the journal keeps bytes, not the tree
 
     @staticmethod
-    def _render_error(ws: "Workspace", e: ApiError) -> tuple[int, dict[str, str], bytes, Any]:
+    def _render_error(ws: "WorkspaceState", e: ApiError) -> tuple[int, dict[str, str], bytes, Any]:
         body = e.to_wire()
         headers = {"content-type": _JSON, "x-databricks-org-id": ws.workspace_id}
         return e.status, headers, dumps(body), body

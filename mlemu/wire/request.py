@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from mlemu.core.errors import ApiError
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
 
 
 class Request:
@@ -18,7 +18,7 @@ class Request:
     __slots__ = ("ws", "method", "path", "query", "headers", "body", "path_args", "args",
                  "_json", "base_url")
 
-    def __init__(self, ws: "Workspace", method: str, path: str, query: Mapping[str, list[str]],
+    def __init__(self, ws: "WorkspaceState", method: str, path: str, query: Mapping[str, list[str]],
                  headers: Mapping[str, str], body: bytes, base_url: str) -> None:
         self.ws = ws
         self.method = method

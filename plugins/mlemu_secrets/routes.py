@@ -6,7 +6,7 @@ import base64
 from pydantic import BaseModel
 
 from mlemu.core.errors import invalid
-from mlemu.plugins import Service
+from mlemu.wire.service import Service
 from mlemu.wire.request import Request
 from mlemu.wire.routing import RouteTable
 from mlemu_secrets.state import Secrets

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from mlemu.core.errors import ApiError, already_exists, invalid, not_found
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 MAX_SECRETS_PER_SCOPE = 1000
@@ -15,7 +15,7 @@ MAX_VALUE_BYTES = 128 * 1024
 
 
 class Secrets:
-    def __init__(self, ws: "Workspace") -> None:
+    def __init__(self, ws: "WorkspaceState") -> None:
         self._ws = ws
         self._scopes: dict[str, dict[str, tuple[bytes, int]]] = {}
 

@@ -8,7 +8,7 @@ import pytest
 from mlemu.core.clock import Clock
 from mlemu.core.errors import ApiError
 from mlemu.core.storage import Storage, dbfs_location, etag_of, normalize
-from mlemu.core.workspace import Workspace
+from mlemu.workspace import Workspace
 
 
 @pytest.fixture(params=["memory", "disk"])

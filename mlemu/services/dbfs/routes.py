@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 
-from mlemu.plugins import Service
+from mlemu.wire.service import Service
 from mlemu.services.dbfs.state import Dbfs, decode_b64
 from mlemu.services.dbfs.wire import (
     AddBlockArgs, CloseArgs, CreateArgs, DeleteArgs, MoveArgs, PathArgs, PutArgs, ReadArgs, file_info)

@@ -18,7 +18,7 @@ from mlemu.core.errors import ApiError, invalid
 from mlemu.core.storage import FileInfo, Namespace, dbfs_location
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
 
 MAX_BLOCK_BYTES = 1024 * 1024        # add-block and inline put contents ("1 MB")
 MAX_READ_BYTES = 1024 * 1024         # read length ("1 MB")
@@ -55,7 +55,7 @@ def decode_b64(data: str | None, what: str) -> bytes:
 class Dbfs:
     """DBFS of one workspace: path rules, open write streams."""
 
-    def __init__(self, ws: "Workspace") -> None:
+    def __init__(self, ws: "WorkspaceState") -> None:
         self._ws = ws
         self._streams: dict[int, _Stream] = {}
         self._next_handle = 1

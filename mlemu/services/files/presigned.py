@@ -14,7 +14,7 @@ from urllib.parse import quote
 from mlemu.core.storage import Namespace, normalize
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
 
 #: How long a pre-signed URL stays valid (ms). S3 allows up to 7 days; Databricks hands
 #: out URLs valid for minutes to an hour. Tests move ``ws.clock`` to expire them.
@@ -43,7 +43,7 @@ class PresignedRefused(Exception):
 class PresignedUrls:
     """Grants of one workspace, by token."""
 
-    def __init__(self, ws: "Workspace") -> None:
+    def __init__(self, ws: "WorkspaceState") -> None:
         self._ws = ws
         self._grants: dict[str, Grant] = {}
 

@@ -13,7 +13,7 @@ from typing import Callable
 
 from mlemu.core.errors import ApiError
 from mlemu.core.storage import FileInfo, etag_of
-from mlemu.plugins import Service
+from mlemu.wire.service import Service
 from mlemu.services.files.presigned import PresignedRefused
 from mlemu.services.files.state import Files
 from mlemu.services.files.wire import (

@@ -11,7 +11,7 @@ from mlemu.core.storage import FileInfo, normalize
 from mlemu.services.files.presigned import PresignedUrls
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
 
 NS = "files"
 
@@ -46,7 +46,7 @@ def files_path(path: str | None) -> str:
 class Files:
     """Per-workspace Files API state: rules over :attr:`Workspace.storage` and the grants."""
 
-    def __init__(self, ws: "Workspace") -> None:
+    def __init__(self, ws: "WorkspaceState") -> None:
         self._ws = ws
         self.presigned = PresignedUrls(ws)
 

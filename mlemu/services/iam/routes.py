@@ -2,7 +2,7 @@
 before nearly every mlflow call (no auth), so it is a static route with a tiny handler."""
 from __future__ import annotations
 
-from mlemu.plugins import Service
+from mlemu.wire.service import Service
 from mlemu.wire.request import Request
 from mlemu.wire.routing import RouteTable
 

@@ -5,7 +5,7 @@ models and runs when the Files API is unavailable or disabled
 (``MLFLOW_DISABLE_DATABRICKS_SDK_FOR_RUN_ARTIFACTS=true``)."""
 from __future__ import annotations
 
-from mlemu.plugins import Service
+from mlemu.wire.service import Service
 from mlemu.services.mlflow_artifacts.state import MlflowArtifacts
 from mlemu.services.mlflow_artifacts.wire import (
     ListArtifactsArgs, ListModelArtifactsArgs, ModelCredentialsArgs, RunCredentialsArgs, credential_info,

@@ -18,7 +18,7 @@ from mlemu.core.storage import FileInfo, Namespace
 from mlemu.services.mlflow_artifacts.locations import artifact_storage
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
 
 #: Entries per page of an artifact listing (the client follows ``next_page_token``).
 LIST_PAGE_SIZE = 1000
@@ -58,7 +58,7 @@ def relative_path(path: str | None, name: str = "path") -> str:
 class MlflowArtifacts:
     """Per-workspace rules of the MLflow artifacts service (it keeps no state of its own)."""
 
-    def __init__(self, ws: "Workspace") -> None:
+    def __init__(self, ws: "WorkspaceState") -> None:
         self._ws = ws
 
     # -- roots -----------------------------------------------------------------------------

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any, Iterable
 from mlemu.services.unity_catalog import names
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
     from mlemu.services.registry.state import ModelVersion
 
 
-def seed_model_version(ws: "Workspace", full_name: str, model: Any, *, input_example: Any = None,
+def seed_model_version(ws: "WorkspaceState", full_name: str, model: Any, *, input_example: Any = None,
                        signature: Any = None, aliases: Iterable[str] = (),
                        tags: dict[str, str] | None = None, description: str | None = None,
                        create_schema: bool = True, pip_requirements: list[str] | None = None) -> "ModelVersion":

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from mlemu.core.errors import invalid
-from mlemu.plugins import Service
+from mlemu.wire.service import Service
 from mlemu.services.registry import wire
 from mlemu.services.registry.state import Registry
 from mlemu.services.unity_catalog.paging import page_size, paginate

@@ -38,7 +38,7 @@ from mlemu.services.unity_catalog.names import FullName
 from mlemu.services.unity_catalog.state import Audit
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
     from mlemu.services.unity_catalog.state import UnityCatalog
 
 PENDING = "PENDING_REGISTRATION"
@@ -128,7 +128,7 @@ class Registry:
 
     kind = "registered model(s)"
 
-    def __init__(self, ws: "Workspace") -> None:
+    def __init__(self, ws: "WorkspaceState") -> None:
         self._ws = ws
         self._models: dict[tuple[str, str, str], RegisteredModel] = {}
         #: Answer of ``is-databricks-sdk-models-artifact-repository-enabled``. True: mlflow

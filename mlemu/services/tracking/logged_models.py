@@ -19,7 +19,7 @@ from mlemu.services.tracking.entities import (
 from mlemu.services.tracking.names import generate_name
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
     from mlemu.services.tracking.entities import Experiment
 
 _STATUS_ALIASES = {"PENDING": "LOGGED_MODEL_PENDING", "READY": "LOGGED_MODEL_READY",
@@ -29,7 +29,7 @@ _STATUS_ALIASES = {"PENDING": "LOGGED_MODEL_PENDING", "READY": "LOGGED_MODEL_REA
 class LoggedModels:
     """Mixin of :class:`~.state.Tracking`: logged-model state and rules."""
 
-    _ws: "Workspace"
+    _ws: "WorkspaceState"
 
     def __init__(self) -> None:
         self._models: dict[str, LoggedModel] = {}

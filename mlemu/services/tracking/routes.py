@@ -5,7 +5,7 @@ Handlers only translate: request model in, a ``ws.tracking`` call, a renderer fr
 from __future__ import annotations
 
 from mlemu.core.errors import invalid
-from mlemu.plugins import Service
+from mlemu.wire.service import Service
 from mlemu.services.tracking import validation
 from mlemu.services.tracking import wire as w
 from mlemu.services.tracking.state import Tracking

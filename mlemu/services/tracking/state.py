@@ -26,7 +26,7 @@ from mlemu.services.tracking.logged_models import LoggedModels
 from mlemu.services.tracking.names import generate_name
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
 
 DEFAULT_ARTIFACT_ROOT = "dbfs:/databricks/mlflow-tracking"
 _MLFLOW_SAFE_CODES = frozenset({
@@ -51,7 +51,7 @@ def _metric(m: Metric | tuple | Mapping[str, Any]) -> Metric:
 class Tracking(LoggedModels):
     """Experiments, runs and logged models of one workspace."""
 
-    def __init__(self, ws: "Workspace") -> None:
+    def __init__(self, ws: "WorkspaceState") -> None:
         self._ws = ws
         self._experiments: dict[str, Experiment] = {}
         self._active_by_name: dict[str, str] = {}

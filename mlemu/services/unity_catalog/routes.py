@@ -2,7 +2,7 @@
 (databricks-sdk ``w.catalogs``, ``w.schemas``, ``w.tables``)."""
 from __future__ import annotations
 
-from mlemu.plugins import Service
+from mlemu.wire.service import Service
 from mlemu.services.unity_catalog import wire
 from mlemu.services.unity_catalog.paging import page_size, paginate
 from mlemu.services.unity_catalog.state import UnityCatalog

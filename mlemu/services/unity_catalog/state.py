@@ -21,7 +21,7 @@ from mlemu.services.unity_catalog import names
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
 
 DEFAULT_CATALOG = "main"
 DEFAULT_SCHEMA = "default"
@@ -50,12 +50,12 @@ class Audit:
     updated_by: str
 
     @classmethod
-    def new(cls, ws: "Workspace") -> "Audit":
+    def new(cls, ws: "WorkspaceState") -> "Audit":
         """Created and updated now, by the workspace's user."""
         now, user = ws.clock.now_ms(), ws.user.user_name
         return cls(now, user, now, user)
 
-    def touch(self, ws: "Workspace") -> None:
+    def touch(self, ws: "WorkspaceState") -> None:
         self.updated_at, self.updated_by = ws.clock.now_ms(), ws.user.user_name
 
 
@@ -127,7 +127,7 @@ class Table:
 class UnityCatalog:
     """Catalogs, schemas and tables of the workspace's metastore."""
 
-    def __init__(self, ws: "Workspace") -> None:
+    def __init__(self, ws: "WorkspaceState") -> None:
         self._ws = ws
         self.metastore_id = ws.ids.uuid()
         self.storage_root = f"s3://mlemu-metastore-{ws.workspace_id}/{self.metastore_id}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from mlemu.plugins import Service
+from mlemu.wire.service import Service
 from mlemu.services.workspace_files.state import WorkspaceFiles
 from mlemu.wire.request import Request
 from mlemu.wire.routing import RouteTable

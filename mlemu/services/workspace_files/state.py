@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from mlemu.core.errors import ApiError, invalid, not_found
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import Workspace
+    from mlemu.core.workspace import WorkspaceState
 
 DIRECTORY = "DIRECTORY"
 MLFLOW_EXPERIMENT = "MLFLOW_EXPERIMENT"
@@ -43,7 +43,7 @@ def clean_path(path: str | None) -> str:
 class WorkspaceFiles:
     """The folder tree of one workspace."""
 
-    def __init__(self, ws: "Workspace") -> None:
+    def __init__(self, ws: "WorkspaceState") -> None:
         self._ws = ws
         self._objects: dict[str, WorkspaceObject] = {}
         for p in ("/", "/Users", "/Shared", ws.user.home):

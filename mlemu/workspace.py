@@ -1,0 +1,56 @@
+"""``mlemu.Workspace``: a workspace's state wired to every registered service, the routing
+app that answers for it, and the in-process transport (``start``/``stop``, ``with ws:``).
+
+This is the composition root: it sits above core state, the wire layer, the plugin
+registry and the transports, none of which import it.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mlemu import plugins
+from mlemu.core.workspace import User, WorkspaceState
+from mlemu.transport import inprocess
+
+if TYPE_CHECKING:
+    from mlemu.wire.app import App
+
+__all__ = ["Workspace", "User"]
+
+
+class Workspace(WorkspaceState):
+    """One emulated Databricks workspace.
+
+    State is per instance (no globals). Requests reach it in-process (:meth:`start`, or
+    ``with ws:``) or through a loopback server (:func:`mlemu.serve`).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.app: "App" = plugins.app()
+        factories = {name: s.state for name, s in plugins.services().items() if s.state is not None}
+        super().__init__(state_factories=factories, **kwargs)
+        plugins.manager().hook.mlemu_workspace_created(workspace=self)
+
+    # -- in-process transport --------------------------------------------------------------
+    def start(self, hermetic: bool = True) -> "Workspace":
+        """Answer requests to :attr:`host` in-process (patches ``requests``)."""
+        inprocess.activate(self, hermetic=hermetic)
+        return self
+
+    def stop(self) -> None:
+        inprocess.deactivate(self)
+
+    def __enter__(self) -> "Workspace":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def handle(self, method: str, path: str, query_string: str = "",
+               headers: dict[str, str] | None = None, body: bytes = b"",
+               base_url: str | None = None, raise_internal: bool = False) -> tuple[int, dict[str, str], bytes]:
+        """Answer one request directly (what both transports call). ``headers`` may use
+        any case; the app sees lower-case names."""
+        hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+        return self.app.handle(self, method, path, query_string, hdrs, body,
+                               base_url or self.host, raise_internal)

@@ -1,0 +1,107 @@
+"""The import graph points down: core <- domain state <- wire <- plugin registry <- transports
+<- the Workspace composition root <- emulate()/fixtures/CLI, and has no cycles.
+
+Layers: every import counts (module level, inside functions, under ``TYPE_CHECKING``).
+Cycles: the runtime graph (type-only references between a module and its helpers are fine).
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "mlemu"
+
+#: package prefix -> prefixes it must never import.
+FORBIDDEN = {
+    "mlemu.core": ("mlemu.wire", "mlemu.transport", "mlemu.plugins", "mlemu.hookspecs", "mlemu.services",
+                   "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli"),
+    "mlemu.wire": ("mlemu.transport", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
+                   "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli"),
+    "mlemu.services": ("mlemu.transport", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
+                       "mlemu.pytest_plugin", "mlemu.cli"),
+    "mlemu.transport": ("mlemu.wire", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
+                        "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli"),
+    "mlemu.plugins": ("mlemu.transport", "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin"),
+}
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _type_only_nodes(tree: ast.AST) -> set[int]:
+    ids: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            ids.update(id(n) for child in node.body for n in ast.walk(child))
+    return ids
+
+
+def _imports(path: Path, runtime_only: bool = False) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: set[str] = set()
+    package = _module_name(path) if path.name == "__init__.py" else _module_name(path).rpartition(".")[0]
+    skip = _type_only_nodes(tree) if runtime_only else set()
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                pkg = package.split(".")
+                pkg = pkg[: len(pkg) - node.level + 1]
+                base = ".".join(pkg + ([base] if base else []))
+            out.add(base)
+            out.update(f"{base}.{a.name}" for a in node.names)  # "from pkg import module"
+    return {m for m in out if m == "mlemu" or m.startswith("mlemu.")}
+
+
+def _graph(runtime_only: bool = False) -> dict[str, set[str]]:
+    modules = {_module_name(p): p for p in ROOT.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        graph[name] = {m for m in _imports(path, runtime_only)
+                       if m in modules and m != name and m != "mlemu"}
+    return graph
+
+
+GRAPH = _graph()
+RUNTIME_GRAPH = _graph(runtime_only=True)
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layer_imports_point_down(layer):
+    bad = sorted(f"{mod} -> {dep}" for mod, deps in GRAPH.items()
+                 if mod == layer or mod.startswith(layer + ".")
+                 for dep in deps if any(dep == f or dep.startswith(f + ".") for f in FORBIDDEN[layer]))
+    assert not bad, "imports against the layering:\n" + "\n".join(bad)
+
+
+def test_import_graph_has_no_cycles():
+    state: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for dep in sorted(RUNTIME_GRAPH.get(node, ())):
+            if state.get(dep) == 1:
+                cycles.append(" -> ".join(stack[stack.index(dep):] + [dep]))
+            elif dep not in state:
+                visit(dep)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(RUNTIME_GRAPH):
+        if node not in state:
+            visit(node)
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
