@@ -23,3 +23,13 @@ def mlemu_services():  # type: ignore[no-untyped-def]
 @hookspec
 def mlemu_workspace_created(workspace):  # type: ignore[no-untyped-def]
     """Called after a :class:`mlemu.Workspace` is constructed: seed state here."""
+
+
+@hookspec(firstresult=True)
+def mlemu_serving_invoke(workspace, endpoint_name, entity, request):  # type: ignore[no-untyped-def]
+    """Answer an invocation of a served entity mlemu cannot run itself (an external or
+    foundation model): return the JSON answer as a dict, or None to pass.
+
+    ``entity`` is ``{"name", "entity_name", "entity_version", "external_model"}``;
+    ``request`` the parsed JSON body (``messages``, ``prompt``, ``input``...).
+    """

@@ -29,7 +29,8 @@ class Workspace(WorkspaceState):
         self.app: "App" = plugins.app()
         factories = {name: s.state for name, s in plugins.services().items() if s.state is not None}
         super().__init__(state_factories=factories, **kwargs)
-        plugins.manager().hook.mlemu_workspace_created(workspace=self)
+        self.hooks = plugins.manager().hook
+        self.hooks.mlemu_workspace_created(workspace=self)
 
     # -- in-process transport --------------------------------------------------------------
     def start(self, hermetic: bool = True) -> "Workspace":

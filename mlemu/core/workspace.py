@@ -60,6 +60,8 @@ class WorkspaceState:
         self.internal_errors: list[str] = []
         self._storage: "Storage | None" = None
         self._state_factories: Mapping[str, StateFactory] = dict(state_factories or {})
+        #: Plugin hooks services may call (pluggy's ``HookRelay``; None without a registry).
+        self.hooks: Any = None
 
     def __repr__(self) -> str:
         return f"<mlemu.Workspace {self.host} id={self.workspace_id}>"

@@ -83,7 +83,10 @@ class App:
                 ws.authenticate(headers.get("authorization"))
             req.path_args = path_args
             req.args = self._validate(route, req)
-            with ws.lock:
+            if route.locked:
+                with ws.lock:
+                    result = route.handler(req, **path_args)
+            else:
                 result = route.handler(req, **path_args)
             status, out_headers, out_body, journal_body = self._render(ws, result)
         except ApiError as e:

@@ -19,6 +19,8 @@ class Route:
     body: type | None = None
     auth: bool = True
     client_calls: tuple[str, ...] = ()
+    #: Run the handler under the workspace lock (handlers that take it themselves say False).
+    locked: bool = True
 
     @property
     def is_static(self) -> bool:
@@ -38,10 +40,11 @@ class RouteTable:
     routes: list[Route] = field(default_factory=list)
 
     def route(self, method: str, rule: str, operation: str, *, body: type | None = None,
-              auth: bool = True, client_calls: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+              auth: bool = True, client_calls: tuple[str, ...] = (),
+              locked: bool = True) -> Callable[[Handler], Handler]:
         def decorate(fn: Handler) -> Handler:
             self.routes.append(Route(method.upper(), rule, f"{self.service}.{operation}", fn,
-                                     body, auth, tuple(client_calls)))
+                                     body, auth, tuple(client_calls), locked))
             return fn
         return decorate
 

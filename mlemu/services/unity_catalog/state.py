@@ -102,6 +102,11 @@ class Column:
 
 @dataclass
 class Table:
+    """A managed table: its rows are a pandas frame. ``declared_columns`` fixes the UC schema
+    (types pandas cannot express, e.g. MAP or DATE) instead of inferring it from the frame.
+    Rows appended with :meth:`append_rows` are buffered and joined into ``frame`` on its next
+    read, so a table written once per request (an inference table) costs O(1) per row."""
+
     catalog: str
     schema: str
     name: str
@@ -114,6 +119,7 @@ class Table:
     comment: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
     storage_location: str = ""
+    declared_columns: list[Column] | None = None
 
     @property
     def full_name(self) -> str:
@@ -121,7 +127,32 @@ class Table:
 
     @property
     def columns(self) -> list[Column]:
-        return columns_of(self.frame)
+        return list(self.declared_columns) if self.declared_columns is not None else columns_of(self.frame)
+
+    def append_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Buffer rows (dicts keyed by column name) for the frame's next read."""
+        self.__dict__.setdefault("_pending_rows", []).extend(rows)
+
+
+def _read_frame(table: Table) -> "pd.DataFrame":
+    pending = table.__dict__.get("_pending_rows")
+    if pending:
+        import pandas as pd
+
+        frame = table.__dict__["_frame"]
+        added = pd.DataFrame(pending, columns=list(frame.columns))
+        table.__dict__["_frame"] = added if frame.empty else pd.concat([frame, added], ignore_index=True)
+        table.__dict__["_pending_rows"] = []
+    return table.__dict__["_frame"]
+
+
+def _write_frame(table: Table, frame: "pd.DataFrame") -> None:
+    table.__dict__["_frame"] = frame
+    table.__dict__["_pending_rows"] = []
+
+
+# The dataclass' __init__ assigns ``frame`` through this property (buffered appends above).
+Table.frame = property(_read_frame, _write_frame)  # type: ignore[assignment]
 
 
 class UnityCatalog:
@@ -272,9 +303,11 @@ class UnityCatalog:
 
     # -- tables ----------------------------------------------------------------------------
     def put_table(self, full_name: str, frame: "pd.DataFrame", *, mode: str = "error",
-                  comment: str | None = None, properties: dict[str, str] | None = None) -> Table:
+                  comment: str | None = None, properties: dict[str, str] | None = None,
+                  columns: list[Column] | None = None) -> Table:
         """Create (``mode="error"``) or replace (``mode="overwrite"``) a managed table
-        holding a copy of ``frame``. The catalog and schema must exist."""
+        holding a copy of ``frame``. The catalog and schema must exist. ``columns`` declares
+        the UC schema (otherwise it is inferred from the frame's dtypes)."""
         if mode not in ("error", "overwrite"):
             raise ValueError(f"mode must be 'error' or 'overwrite', not {mode!r}")
         fn = names.three_level(full_name, "table")
@@ -285,6 +318,8 @@ class UnityCatalog:
         copy = frame.copy(deep=True)
         if existing is not None:
             existing.frame = copy
+            if columns is not None:
+                existing.declared_columns = list(columns)
             existing.comment = comment if comment is not None else existing.comment
             existing.properties.update(properties or {})
             existing.audit.touch(self._ws)
@@ -292,7 +327,8 @@ class UnityCatalog:
         table_id = self._ws.ids.uuid()
         table = Table(fn.catalog, fn.schema, fn.name, table_id, self._ws.user.user_name, Audit.new(self._ws), copy,
                       comment=comment, properties=dict(properties or {}),
-                      storage_location=f"{self.storage_root}/tables/{table_id}")
+                      storage_location=f"{self.storage_root}/tables/{table_id}",
+                      declared_columns=list(columns) if columns is not None else None)
         self._tables[tuple(fn)] = table
         return table
 
@@ -395,3 +431,26 @@ def columns_of(frame: "pd.DataFrame") -> list[Column]:
         type_json = json.dumps({"name": str(name), "type": spark, "nullable": True, "metadata": {}})
         cols.append(Column(str(name), tn, text, type_json, i))
     return cols
+
+
+#: SQL type text -> (UC ColumnTypeName, Spark JSON type) for declared schemas.
+_SQL_TYPES: dict[str, tuple[str, Any]] = {
+    "string": ("STRING", "string"), "int": ("INT", "integer"), "bigint": ("LONG", "long"),
+    "double": ("DOUBLE", "double"), "float": ("FLOAT", "float"), "boolean": ("BOOLEAN", "boolean"),
+    "date": ("DATE", "date"), "timestamp": ("TIMESTAMP", "timestamp"),
+    "array<string>": ("ARRAY", {"type": "array", "elementType": "string", "containsNull": True}),
+    "map<string,string>": ("MAP", {"type": "map", "keyType": "string", "valueType": "string",
+                                   "valueContainsNull": True}),
+}
+
+
+def declared_columns(schema: list[tuple[str, str]]) -> list[Column]:
+    """UC columns from ``[(name, sql type text), ...]`` (the types in :data:`_SQL_TYPES`)."""
+    import json
+
+    out = []
+    for i, (name, text) in enumerate(schema):
+        type_name, spark = _SQL_TYPES[text]
+        type_json = json.dumps({"name": name, "type": spark, "nullable": True, "metadata": {}})
+        out.append(Column(name, type_name, text, type_json, i))
+    return out

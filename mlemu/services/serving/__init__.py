@@ -1,0 +1,1 @@
+"""Model Serving: endpoints, traffic, invocations, inference tables."""
