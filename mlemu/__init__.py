@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Workspace", "emulate", "serve", "ApiError", "NetworkAccessBlocked", "__version__"]
+__all__ = ["Workspace", "emulate", "serve", "virtual_time", "ApiError", "NetworkAccessBlocked",
+           "__version__"]
 
 if TYPE_CHECKING:
     from mlemu.core.errors import ApiError
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from mlemu.emulation import emulate
     from mlemu.transport.inprocess import NetworkAccessBlocked
     from mlemu.transport.server import serve
+    from mlemu.virtual_time import virtual_time
 
 _LAZY = {
     "Workspace": "mlemu.workspace",
@@ -27,6 +29,7 @@ _LAZY = {
     "serve": "mlemu.transport.server",
     "ApiError": "mlemu.core.errors",
     "NetworkAccessBlocked": "mlemu.transport.inprocess",
+    "virtual_time": "mlemu.virtual_time",
 }
 
 

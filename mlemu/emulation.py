@@ -23,16 +23,21 @@ _MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 class emulate:
     """Context manager and decorator; ``with mlemu.emulate() as ws: ...``.
 
-    ``url`` points the clients at a loopback server instead of the in-process host.
+    ``url`` points the clients at a loopback server instead of the in-process host;
+    ``virtual_time=True`` makes ``time.sleep`` instant and advances the workspace clock
+    (:mod:`mlemu.virtual_time`).
     """
 
     def __init__(self, workspace: Workspace | None = None, *, hermetic: bool = True,
-                 set_mlflow_uris: bool = True, url: str | None = None, **workspace_kwargs: Any) -> None:
+                 set_mlflow_uris: bool = True, url: str | None = None, virtual_time: bool = False,
+                 **workspace_kwargs: Any) -> None:
         self.workspace = workspace
         self._kwargs = workspace_kwargs
         self.hermetic = hermetic
         self.set_mlflow_uris = set_mlflow_uris
         self.url = url
+        self.virtual_time = virtual_time
+        self._virtual_time: Any = None
         self._saved_env: dict[str, str] = {}
         self._saved_mlflow: dict[str, Any] | None = None
 
@@ -41,7 +46,7 @@ class emulate:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with emulate(self.workspace, hermetic=self.hermetic, set_mlflow_uris=self.set_mlflow_uris,
-                         url=self.url, **self._kwargs):
+                         url=self.url, virtual_time=self.virtual_time, **self._kwargs):
                 return fn(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
 
@@ -63,12 +68,18 @@ class emulate:
             _reset_mlflow_globals()  # a URI set earlier in the process would bypass the env
         _clear_artifact_repos()
         ws.start(hermetic=self.hermetic)
+        if self.virtual_time:
+            from mlemu.virtual_time import virtual_time
+            self._virtual_time = virtual_time(ws).__enter__()
         return ws
 
     def __exit__(self, *exc: object) -> None:
         ws = self.workspace
         assert ws is not None
         try:
+            if self._virtual_time is not None:
+                self._virtual_time.__exit__(None, None, None)
+                self._virtual_time = None
             _end_leaked_runs()
             _restore_mlflow_state(self._saved_mlflow)
         finally:

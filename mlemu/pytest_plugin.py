@@ -6,7 +6,8 @@
         mlemu.calls.assert_called("tracking.experiments.create")
 
 Options come from the ``mlemu`` marker: ``@pytest.mark.mlemu(seed=7, user_name="a@b.c")``
-(any :class:`mlemu.Workspace` argument, plus ``hermetic`` and ``set_mlflow_uris``).
+(any :class:`mlemu.Workspace` argument, plus ``hermetic``, ``set_mlflow_uris`` and
+``virtual_time``: ``time.sleep`` returns at once and advances the workspace clock).
 """
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from typing import Any, Iterator
 
 import pytest
 
-_EMULATE_KEYS = ("hermetic", "set_mlflow_uris")
+_EMULATE_KEYS = ("hermetic", "set_mlflow_uris", "virtual_time")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mlemu(**options): options for the mlemu fixture's Workspace "
-                   "(seed, workspace_id, user_name, token, hermetic, set_mlflow_uris)")
+                   "(seed, workspace_id, user_name, token, hermetic, set_mlflow_uris, virtual_time)")
 
 
 def _options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -172,6 +172,38 @@ class Serving:
                 return found
         raise not_found(f"Served model '{entity_name}' does not exist in endpoint '{name}'.")
 
+    # == fixture helpers (no HTTP) ==========================================================
+    def seed_endpoint(self, name: str, model: str, version: object = None, *,
+                      inference_table: str | None = None, **create_kwargs: Any) -> Endpoint:
+        """Create a READY endpoint serving ``model`` (a UC name; ``version`` defaults to the
+        latest READY one), through the same rules as ``create``. ``inference_table``
+        ("catalog.schema") turns on an AI Gateway inference table there."""
+        with self._ws.lock:
+            if version is None:
+                ready = [v for v in self._ws.registry.list_versions(model) if v.status == "READY"]
+                if not ready:
+                    raise not_found(f"Registered model '{model}' has no READY version to serve.")
+                version = max(v.version for v in ready)
+            config = {"served_entities": [{"entity_name": model, "entity_version": str(version),
+                                           "workload_size": "Small", "scale_to_zero_enabled": True}]}
+            if inference_table:
+                catalog, schema = names.schema_name(inference_table)
+                create_kwargs.setdefault("ai_gateway", {"inference_table_config": {
+                    "catalog_name": catalog, "schema_name": schema, "enabled": True}})
+            self.create(name, config, **create_kwargs)
+            return self.settle(name)
+
+    def inference_table(self, name: str) -> Any:
+        """The rows of an endpoint's inference table as a pandas frame (AI Gateway table
+        if one is configured, else the legacy ``auto_capture_config`` one)."""
+        with self._ws.lock:
+            endpoint = self.get(name, poll=False)
+            capture = endpoint.config.auto_capture if endpoint.config else None
+            table = endpoint.gateway_table or (capture.table_name if capture else None)
+            if table is None:
+                raise invalid(f"Endpoint '{name}' has no inference table.")
+            return self._ws.unity_catalog.read_table(table)
+
     # == the update state machine ===========================================================
     def settle(self, name: str) -> Endpoint:
         """Finish the update in progress now (or fail it, after :meth:`fail_next_update`)."""
