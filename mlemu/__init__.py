@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from mlemu.emulation import emulate
     from mlemu.transport.inprocess import NetworkAccessBlocked
     from mlemu.transport.server import serve
-    from mlemu.virtual_time import virtual_time
+    from mlemu.virtual_clock import virtual_time
 
 _LAZY = {
     "Workspace": "mlemu.workspace",
@@ -29,7 +29,7 @@ _LAZY = {
     "serve": "mlemu.transport.server",
     "ApiError": "mlemu.core.errors",
     "NetworkAccessBlocked": "mlemu.transport.inprocess",
-    "virtual_time": "mlemu.virtual_time",
+    "virtual_time": "mlemu.virtual_clock",
 }
 
 

@@ -25,7 +25,7 @@ class emulate:
 
     ``url`` points the clients at a loopback server instead of the in-process host;
     ``virtual_time=True`` makes ``time.sleep`` instant and advances the workspace clock
-    (:mod:`mlemu.virtual_time`).
+    (:mod:`mlemu.virtual_clock`).
     """
 
     def __init__(self, workspace: Workspace | None = None, *, hermetic: bool = True,
@@ -69,7 +69,7 @@ class emulate:
         _clear_artifact_repos()
         ws.start(hermetic=self.hermetic)
         if self.virtual_time:
-            from mlemu.virtual_time import virtual_time
+            from mlemu.virtual_clock import virtual_time
             self._virtual_time = virtual_time(ws).__enter__()
         return ws
 
