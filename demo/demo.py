@@ -80,6 +80,31 @@ def main() -> None:
         print("UC view: versions", sorted(v.version for v in w.model_versions.list(uc_model.full_name)),
               "aliases", [(a.alias_name, a.version_num) for a in uc_model.aliases])
 
+        # --- Serving: endpoint, query, A/B split, inference table ------------------------
+        from databricks.sdk.service.serving import (AiGatewayInferenceTableConfig, EndpointCoreConfigInput,
+                                                    Route, ServedEntityInput, TrafficConfig)
+        name = "fraud-detection-endpoint"
+        w.serving_endpoints.create_and_wait(name=name, config=EndpointCoreConfigInput(
+            name=name, served_entities=[ServedEntityInput(entity_name="main.default.fraud_model",
+                                                          entity_version="1", workload_size="Small",
+                                                          scale_to_zero_enabled=True)]))
+        w.serving_endpoints.put_ai_gateway(name, inference_table_config=AiGatewayInferenceTableConfig(
+            catalog_name="main", schema_name="default", enabled=True))
+        answer = w.serving_endpoints.query(name, dataframe_records=X.head(3).to_dict("records"))
+        print(f"endpoint {name} ({answer.served_model_name}) predicts {answer.predictions}")
+        w.serving_endpoints.update_config_and_wait(
+            name=name,
+            served_entities=[ServedEntityInput(entity_name="main.default.fraud_model", entity_version=v,
+                                               scale_to_zero_enabled=False) for v in ("1", "2")],
+            traffic_config=TrafficConfig(routes=[Route(served_model_name="fraud_model-1", traffic_percentage=90),
+                                                 Route(served_model_name="fraud_model-2", traffic_percentage=10)]))
+        served = Counter(w.serving_endpoints.query(name, dataframe_records=X.head(1).to_dict("records"))
+                         .served_model_name for _ in range(200))
+        print(f"A/B split over 200 requests: {dict(sorted(served.items()))}")
+        rows = ws.serving.inference_table(name)
+        print(f"inference table main.default.{name}_payload: {len(rows)} rows, "
+              f"status codes {sorted(set(rows.status_code))}")
+
         ops = Counter(c.operation for c in ws.calls)
         print(f"\n{len(ws.calls)} requests answered in {time.perf_counter() - started:.1f}s; busiest:")
         for op, n in ops.most_common(8):
