@@ -4,6 +4,9 @@ It points ``DATABRICKS_HOST``/``DATABRICKS_TOKEN`` at the workspace, clears ever
 ``DATABRICKS_*`` variable (so ``~/.databrickscfg`` and stray OAuth settings are never
 used), sets mlflow's URIs to ``databricks`` / ``databricks-uc`` as a Databricks runtime
 does, and on exit ends runs left open and restores everything, mlflow's globals included.
+On entry it also makes ``databricks.feature_engineering`` / ``databricks.feature_store``
+importable (mlemu's clean-room clients, :mod:`mlemu.feature_store.shim`; this stays for the
+process, so modules that imported them keep working).
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import os
 import sys
 from typing import Any, Callable, TypeVar
 
+from mlemu.feature_store import shim as feature_store_shim
 from mlemu.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,6 +71,7 @@ class emulate:
         if self.set_mlflow_uris:
             _reset_mlflow_globals()  # a URI set earlier in the process would bypass the env
         _clear_artifact_repos()
+        feature_store_shim.install()
         ws.start(hermetic=self.hermetic)
         if self.virtual_time:
             from mlemu.virtual_clock import virtual_time

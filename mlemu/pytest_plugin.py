@@ -5,6 +5,11 @@
         ...
         mlemu.calls.assert_called("tracking.experiments.create")
 
+``make_feature_table(name, df, primary_keys=..., timestamp_key=...)`` seeds a feature table
+of that workspace in one line. At ``pytest_configure`` the plugin makes the import paths
+``databricks.feature_engineering`` / ``databricks.feature_store`` resolve to mlemu's
+clean-room clients (before test modules are collected), see :mod:`mlemu.feature_store.shim`.
+
 Options come from the ``mlemu`` marker: ``@pytest.mark.mlemu(seed=7, user_name="a@b.c")``
 (any :class:`mlemu.Workspace` argument, plus ``hermetic``, ``set_mlflow_uris`` and
 ``virtual_time``: ``time.sleep`` returns at once and advances the workspace clock).
@@ -19,6 +24,9 @@ _EMULATE_KEYS = ("hermetic", "set_mlflow_uris", "virtual_time")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from mlemu.feature_store import shim
+
+    shim.install()
     config.addinivalue_line(
         "markers", "mlemu(**options): options for the mlemu fixture's Workspace "
                    "(seed, workspace_id, user_name, token, hermetic, set_mlflow_uris, virtual_time)")
@@ -62,3 +70,14 @@ def mlemu_server(mlemu: Any) -> Iterator[Any]:
     finally:
         os.environ["DATABRICKS_HOST"] = previous
         server.stop()
+
+
+@pytest.fixture
+def make_feature_table(mlemu: Any) -> Any:
+    """``make_feature_table("main.default.t", df, primary_keys="id", timestamp_key="ts")``:
+    a feature table of the ``mlemu`` workspace (see :func:`mlemu.feature_store.make_feature_table`)."""
+    import functools
+
+    from mlemu.feature_store.fixtures import make_feature_table as make
+
+    return functools.partial(make, mlemu)

@@ -15,15 +15,18 @@ ROOT = Path(__file__).resolve().parents[1] / "mlemu"
 
 #: package prefix -> prefixes it must never import.
 FORBIDDEN = {
-    "mlemu.core": ("mlemu.wire", "mlemu.transport", "mlemu.plugins", "mlemu.hookspecs", "mlemu.services",
+    "mlemu.core": ("mlemu.feature_store", "mlemu.wire", "mlemu.transport", "mlemu.plugins", "mlemu.hookspecs", "mlemu.services",
                    "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli"),
-    "mlemu.wire": ("mlemu.transport", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
+    "mlemu.wire": ("mlemu.feature_store", "mlemu.transport", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
                    "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli"),
-    "mlemu.services": ("mlemu.transport", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
+    "mlemu.services": ("mlemu.feature_store", "mlemu.transport", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
                        "mlemu.pytest_plugin", "mlemu.cli"),
-    "mlemu.transport": ("mlemu.wire", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
+    "mlemu.transport": ("mlemu.feature_store", "mlemu.wire", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
                         "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli"),
-    "mlemu.plugins": ("mlemu.transport", "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin"),
+    "mlemu.plugins": ("mlemu.feature_store", "mlemu.transport", "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin"),
+    # Python-level emulation (no HTTP seam): domain state and the active workspace only.
+    "mlemu.feature_store": ("mlemu.wire", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
+                            "mlemu.pytest_plugin", "mlemu.cli"),
 }
 
 

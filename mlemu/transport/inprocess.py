@@ -32,6 +32,7 @@ _original_send = HTTPAdapter.send
 _hosts: dict[str, "Workspace"] = {}
 _hermetic_count = 0
 _passthrough: set[str] = set()  # netlocs of mlemu loopback servers
+_activation_order: list["Workspace"] = []  # active workspaces, most recently started last
 
 
 def _netloc(url: str) -> str:
@@ -53,6 +54,9 @@ def activate(ws: "Workspace", hermetic: bool = True) -> None:
             raise RuntimeError(f"another active mlemu workspace already answers {ws.host}; "
                                "give the second one another workspace_id or host")
         _hosts[key] = ws
+        if ws in _activation_order:
+            _activation_order.remove(ws)
+        _activation_order.append(ws)
         if hermetic:
             _hermetic_count += 1
             ws.__dict__.setdefault("_hermetic_activations", 0)
@@ -66,6 +70,8 @@ def deactivate(ws: "Workspace") -> None:
         key = _netloc(ws.host)
         if _hosts.get(key) is ws:
             del _hosts[key]
+        if ws in _activation_order:
+            _activation_order.remove(ws)
         n = ws.__dict__.get("_hermetic_activations", 0)
         if n:
             _hermetic_count -= n
@@ -73,6 +79,14 @@ def deactivate(ws: "Workspace") -> None:
         if not _hosts and _hermetic_count <= 0:
             _hermetic_count = 0
             HTTPAdapter.send = _original_send  # type: ignore[method-assign]
+
+
+def current() -> "Workspace | None":
+    """The most recently started workspace that is still active (``emulate()``, the fixture,
+    ``ws.start()``), or None. For Python-level emulations with no HTTP seam (the feature
+    engineering client), which act on "the workspace the code runs in"."""
+    with _lock:
+        return _activation_order[-1] if _activation_order else None
 
 
 def allow(netloc: str) -> None:

@@ -98,6 +98,16 @@ class Column:
     type_json: str   # Spark StructField JSON
     position: int
     nullable: bool = True
+    partition_index: int | None = None
+
+
+@dataclass
+class PrimaryKey:
+    """A table's ``PRIMARY KEY`` constraint (``ts TIMESERIES`` columns are listed in both)."""
+
+    name: str
+    child_columns: list[str]
+    timeseries_columns: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -119,6 +129,10 @@ class Table:
     comment: str | None = None
     properties: dict[str, str] = field(default_factory=dict)
     storage_location: str = ""
+    primary_key: PrimaryKey | None = None
+    not_null: set[str] = field(default_factory=set)
+    partition_columns: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
     declared_columns: list[Column] | None = None
 
     @property
@@ -127,7 +141,13 @@ class Table:
 
     @property
     def columns(self) -> list[Column]:
-        return list(self.declared_columns) if self.declared_columns is not None else columns_of(self.frame)
+        cols = (list(self.declared_columns) if self.declared_columns is not None
+                else columns_of(self.frame))
+        for c in cols:
+            c.nullable = c.name not in self.not_null
+            if c.name in self.partition_columns:
+                c.partition_index = self.partition_columns.index(c.name)
+        return cols
 
     def append_rows(self, rows: list[dict[str, Any]]) -> None:
         """Buffer rows (dicts keyed by column name) for the frame's next read."""
@@ -347,6 +367,30 @@ class UnityCatalog:
     def read_table(self, full_name: str) -> "pd.DataFrame":
         """A copy of the table's frame (mutating it leaves the table unchanged)."""
         return self.get_table(full_name).frame.copy(deep=True)
+
+    def set_primary_key(self, full_name: str, columns: list[str], *,
+                        timeseries: list[str] | None = None, not_null: bool = True) -> Table:
+        """``ALTER TABLE t ADD CONSTRAINT t_pk PRIMARY KEY(pk..., ts TIMESERIES)``; key columns
+        become ``NOT NULL`` unless ``not_null=False`` (tables outside UC enforce nothing)."""
+        table = self.get_table(full_name)
+        missing = [c for c in columns if c not in table.frame.columns]
+        if missing:
+            raise invalid(f"Column(s) {', '.join(missing)} do not exist in table '{table.full_name}'.")
+        if table.primary_key is not None:
+            raise already_exists(f"Table '{table.full_name}' already has a primary key constraint.")
+        table.primary_key = PrimaryKey(f"{table.name}_pk", list(columns), list(timeseries or []))
+        if not_null:
+            table.not_null.update(columns)
+        table.audit.touch(self._ws)
+        return table
+
+    def set_table_tag(self, full_name: str, key: str, value: str = "") -> None:
+        """``ALTER TABLE t SET TAGS ('key' = 'value')``; UC tags may be key-only."""
+        self.get_table(full_name).tags[key] = value
+
+    def unset_table_tag(self, full_name: str, key: str) -> None:
+        """``ALTER TABLE t UNSET TAGS ('key')``; unsetting an absent tag is a no-op."""
+        self.get_table(full_name).tags.pop(key, None)
 
     def list_tables(self, catalog: str, schema: str) -> list[Table]:
         s = self.require_schema(catalog, schema)

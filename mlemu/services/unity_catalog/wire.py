@@ -96,9 +96,15 @@ def table_info(t: "Table", uc: "UnityCatalog", *, omit_columns: bool = False,
         "owner": t.owner, "metastore_id": uc.metastore_id, "storage_location": t.storage_location,
         "browse_only": False, **_audit(t)}
     if not omit_columns:
-        out["columns"] = [{"name": c.name, "type_name": c.type_name, "type_text": c.type_text,
-                           "type_json": c.type_json, "position": c.position, "nullable": c.nullable}
+        out["columns"] = [_opt({"name": c.name, "type_name": c.type_name, "type_text": c.type_text,
+                                "type_json": c.type_json, "position": c.position, "nullable": c.nullable},
+                               partition_index=c.partition_index)
                           for c in t.columns]
+    if t.primary_key is not None:
+        pk = t.primary_key
+        out["table_constraints"] = [{"primary_key_constraint": _opt(
+            {"name": pk.name, "child_columns": list(pk.child_columns)},
+            timeseries_columns=list(pk.timeseries_columns) or None)}]
     if not omit_properties and t.properties:
         out["properties"] = dict(t.properties)
     return _opt(out, comment=t.comment)
