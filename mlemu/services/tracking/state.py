@@ -504,7 +504,7 @@ def _experiment_value(exp: Experiment, kind: str, key: str, sort: bool = False) 
     if kind == srch.TAG:
         return exp.tags.get(key)
     value = getattr(exp, key)
-    if sort and key == "experiment_id" and value.isdigit():
+    if sort and key == "experiment_id" and value.isascii() and value.isdigit():
         return int(value)
     return value
 

@@ -25,7 +25,8 @@ _MODEL_STATUSES = {0: "LOGGED_MODEL_STATUS_UNSPECIFIED", 1: "LOGGED_MODEL_PENDIN
 def _enum(value: Any, numbers: dict[int, str]) -> str | None:
     if value is None or value == "":
         return None
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+    if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()
+                                  and len(value) <= 18):  # int() refuses over 4,300 digits
         return numbers.get(int(value), str(value))
     return str(value)
 
