@@ -6,6 +6,7 @@ are handed in as factories (:class:`mlemu.Workspace` wires in every registered s
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -45,6 +46,7 @@ class WorkspaceState:
     def __init__(self, *, seed: int = 0, workspace_id: str = "1234567890123456",
                  user_name: str = "user@company.com", token: str | None = None,
                  host: str | None = None, artifact_root: str | None = None,
+                 secret: bytes | None = None,
                  state_factories: Mapping[str, StateFactory] | None = None) -> None:
         self.lock = threading.RLock()
         self.ids = IdGenerator(seed)
@@ -56,6 +58,10 @@ class WorkspaceState:
         self.token = token or "dapi" + self.ids.hex(32)
         self.tokens: set[str] = {self.token}
         self.host = (host or f"https://dbc-{self.workspace_id}.mlemu.invalid").rstrip("/")
+        # Signs pre-signed URLs. Derived from the seed by default, so in-process tests see the
+        # same URLs on every run; ``mlemu serve`` passes a random one (nothing to guess).
+        self.secret: bytes = secret if secret is not None else hashlib.sha256(
+            f"mlemu-presign:{seed}:{self.workspace_id}".encode()).digest()
         self.artifact_root = artifact_root
         self.internal_errors: list[str] = []
         self._storage: "Storage | None" = None
