@@ -17,7 +17,7 @@ def _serve(args: argparse.Namespace) -> int:
     # its pre-signed URLs are random (the seed still makes ids reproducible).
     token = args.token or "dapi" + secrets.token_hex(16)
     ws = Workspace(seed=args.seed, user_name=args.user, token=token, artifact_root=root,
-                   secret=secrets.token_bytes(32))
+                   secret=secrets.token_bytes(32), journal_size=args.journal)
     server = LoopbackServer(ws, args.host, args.port, public_url=args.public_url,
                             read_timeout=args.read_timeout)
     ws.host = server.public_url
@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--token", default=None, help="the accepted token (default: a random one)")
     serve.add_argument("--public-url", default=None,
                        help="the address clients use, for pre-signed URLs (default: http://HOST:PORT)")
+    serve.add_argument("--journal", default="1000",
+                       help="calls the journal keeps: 'off', a count (the last N) or 'all' (default: 1000)")
     serve.add_argument("--read-timeout", type=float, default=30.0,
                        help="seconds a socket read or an idle keep-alive connection may take")
     serve.add_argument("--artifact-root", default=None,

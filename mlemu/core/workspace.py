@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from mlemu.core.clock import Clock
 from mlemu.core.errors import ApiError
 from mlemu.core.ids import IdGenerator
-from mlemu.core.journal import Journal
+from mlemu.core.journal import Journal, JournalSize
 
 if TYPE_CHECKING:
     from mlemu.core.storage import Storage
@@ -46,12 +46,12 @@ class WorkspaceState:
     def __init__(self, *, seed: int = 0, workspace_id: str = "1234567890123456",
                  user_name: str = "user@company.com", token: str | None = None,
                  host: str | None = None, artifact_root: str | None = None,
-                 secret: bytes | None = None,
+                 secret: bytes | None = None, journal_size: JournalSize = None,
                  state_factories: Mapping[str, StateFactory] | None = None) -> None:
         self.lock = threading.RLock()
         self.ids = IdGenerator(seed)
         self.clock = Clock()
-        self.calls = Journal()
+        self.calls = Journal(journal_size)
         self.workspace_id = str(workspace_id)
         self.user = User(id=self.ids.numeric(16), user_name=user_name,
                          display_name=user_name.split("@")[0])

@@ -59,6 +59,8 @@ def as_pairs(items: Pairs | None) -> list[tuple[str, Any]]:
 def invalid_value(path: str, value: Any, message: str | None = None) -> str:
     """mlflow's standard "Invalid value ... for parameter ..." sentence."""
     shown = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    if len(shown) > 1000:  # a megabyte key is not echoed back whole
+        shown = shown[:1000] + "..."
     if message:
         return f"Invalid value {shown} for parameter '{path}' supplied: {message}"
     return f"Invalid value {shown} for parameter '{path}' supplied."
@@ -87,9 +89,15 @@ _KEY_CHARS = ("Names may only contain alphanumerics, underscores (_), dashes (-)
               "periods (.), spaces ( ), colon(:) and slashes (/).")
 
 
-@functools.lru_cache(maxsize=4096)
 def _key_problem(key: str) -> tuple[str, str] | None:
-    """Why ``key`` is not a valid name, or None. Cached: a batch repeats its keys."""
+    """Why ``key`` is not a valid name, or None. Keys of valid length are cached (a batch
+    repeats its keys); longer ones are refused anyway and would make the cache hold megabytes."""
+    if len(key) <= MAX_ENTITY_KEY_LENGTH:
+        return _short_key_problem(key)
+    return _find_key_problem(key)
+
+
+def _find_key_problem(key: str) -> tuple[str, str] | None:
     if not _NAME_RE.match(key):
         return "chars", _KEY_CHARS
     norm = posixpath.normpath(key)
@@ -99,6 +107,10 @@ def _key_problem(key: str) -> tuple[str, str] | None:
     if len(key) > MAX_ENTITY_KEY_LENGTH:
         return "length", ""
     return None
+
+
+#: At most 4,096 keys of at most 250 characters: about 1 MB.
+_short_key_problem = functools.lru_cache(maxsize=4096)(_find_key_problem)
 
 
 def check_param(key: Any, value: Any, path: str = "") -> tuple[str, str]:
