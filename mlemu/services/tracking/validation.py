@@ -13,7 +13,8 @@ import posixpath
 import re
 from typing import Any, Iterable, Mapping
 
-from mlemu.core.errors import invalid
+from mlemu.core.errors import ApiError, invalid
+from mlemu.core.storage import normalize
 
 MAX_ENTITY_KEY_LENGTH = 250
 MAX_PARAM_VAL_LENGTH = 6000
@@ -188,6 +189,33 @@ def check_experiment_name(name: Any) -> str:
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
         raise invalid(f"'name' exceeds the maximum length of {MAX_EXPERIMENT_NAME_LENGTH} characters")
     return name
+
+
+def check_artifact_location(location: str) -> str:
+    """An experiment's ``artifact_location``: a ``dbfs:/`` URI this workspace stores, without
+    traversal. Anything else would make every artifact call on the experiment's runs fail."""
+    text = str(location).rstrip("/")
+    if not text.startswith("dbfs:/"):
+        raise invalid(f"Invalid artifact location {text[:1000]!r}: experiments in this workspace keep "
+                      "their artifacts under a dbfs:/ location.")
+    path = text[len("dbfs:"):]
+    if path.startswith("//"):  # dbfs://<profile>@databricks/<path>
+        path = "/" + path[2:].partition("/")[2]
+    try:
+        normalize(path)
+    except ApiError:
+        raise invalid(f"Invalid artifact location {text[:1000]!r}: not a valid absolute DBFS path.") from None
+    return text
+
+
+def check_run_name(name: str | None, path: str = "run_name") -> str | None:
+    """A run name is stored as the ``mlflow.runName`` tag: the tag value limit applies."""
+    if name is not None and len(name) * 4 > MAX_TAG_VAL_BYTES and len(name.encode("utf-8")) > MAX_TAG_VAL_BYTES:
+        raise invalid(f"'{path}' exceeds the maximum size of {MAX_TAG_VAL_BYTES} bytes")
+    return name
+
+
+RUN_NAME_TAG = "mlflow.runName"
 
 
 def invalid_experiment_name_message(name: Any) -> str:
