@@ -23,14 +23,17 @@ _MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 class emulate:
     """Context manager and decorator; ``with mlemu.emulate() as ws: ...``.
 
-    ``url`` points the clients at a loopback server instead of the in-process host.
+    ``url`` points the clients at a loopback server instead of the in-process host;
+    ``allow_hosts`` names hosts (``"name"`` or ``"name:port"``) hermetic mode lets through.
     """
 
     def __init__(self, workspace: Workspace | None = None, *, hermetic: bool = True,
-                 set_mlflow_uris: bool = True, url: str | None = None, **workspace_kwargs: Any) -> None:
+                 set_mlflow_uris: bool = True, url: str | None = None,
+                 allow_hosts: tuple[str, ...] | list[str] = (), **workspace_kwargs: Any) -> None:
         self.workspace = workspace
         self._kwargs = workspace_kwargs
         self.hermetic = hermetic
+        self.allow_hosts = tuple(allow_hosts)
         self.set_mlflow_uris = set_mlflow_uris
         self.url = url
         self._saved_env: dict[str, str] = {}
@@ -41,7 +44,7 @@ class emulate:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with emulate(self.workspace, hermetic=self.hermetic, set_mlflow_uris=self.set_mlflow_uris,
-                         url=self.url, **self._kwargs):
+                         url=self.url, allow_hosts=self.allow_hosts, **self._kwargs):
                 return fn(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
 
@@ -62,7 +65,7 @@ class emulate:
         if self.set_mlflow_uris:
             _reset_mlflow_globals()  # a URI set earlier in the process would bypass the env
         _clear_artifact_repos()
-        ws.start(hermetic=self.hermetic)
+        ws.start(hermetic=self.hermetic, allow_hosts=self.allow_hosts)
         return ws
 
     def __exit__(self, *exc: object) -> None:

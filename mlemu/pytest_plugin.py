@@ -6,7 +6,9 @@
         mlemu.calls.assert_called("tracking.experiments.create")
 
 Options come from the ``mlemu`` marker: ``@pytest.mark.mlemu(seed=7, user_name="a@b.c")``
-(any :class:`mlemu.Workspace` argument, plus ``hermetic`` and ``set_mlflow_uris``).
+(any :class:`mlemu.Workspace` argument, plus ``hermetic``, ``allow_hosts`` and ``set_mlflow_uris``).
+In hermetic mode (the default) every outbound connection but to the emulated workspace,
+mlemu's own loopback servers and ``allow_hosts=["name", "name:port"]`` is refused.
 """
 from __future__ import annotations
 
@@ -14,13 +16,14 @@ from typing import Any, Iterator
 
 import pytest
 
-_EMULATE_KEYS = ("hermetic", "set_mlflow_uris")
+_EMULATE_KEYS = ("hermetic", "set_mlflow_uris", "allow_hosts")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mlemu(**options): options for the mlemu fixture's Workspace "
-                   "(seed, workspace_id, user_name, token, hermetic, set_mlflow_uris)")
+                   "(seed, workspace_id, user_name, token, journal_size, hermetic, allow_hosts, "
+                   "set_mlflow_uris)")
 
 
 def _options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:
