@@ -3,6 +3,7 @@ and ``mlemu coverage`` (the coverage table made from the routing table)."""
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 import tempfile
 
@@ -12,10 +13,15 @@ def _serve(args: argparse.Namespace) -> int:
     from mlemu.transport.server import LoopbackServer
 
     root = None if args.memory else (args.artifact_root or tempfile.mkdtemp(prefix="mlemu-"))
-    ws = Workspace(seed=args.seed, user_name=args.user, token=args.token, artifact_root=root)
-    server = LoopbackServer(ws, args.host, args.port)
-    ws.host = server.url
-    print(f"export DATABRICKS_HOST={server.url}", flush=True)
+    # A served workspace is reachable by other processes: its token and the secret that signs
+    # its pre-signed URLs are random (the seed still makes ids reproducible).
+    token = args.token or "dapi" + secrets.token_hex(16)
+    ws = Workspace(seed=args.seed, user_name=args.user, token=token, artifact_root=root,
+                   secret=secrets.token_bytes(32), journal_size=args.journal)
+    server = LoopbackServer(ws, args.host, args.port, public_url=args.public_url,
+                            read_timeout=args.read_timeout)
+    ws.host = server.public_url
+    print(f"export DATABRICKS_HOST={server.public_url}", flush=True)
     print(f"export DATABRICKS_TOKEN={ws.token}", flush=True)
     print(f"# mlemu is serving (files under {root or 'memory'}); Ctrl-C to stop",
           file=sys.stderr, flush=True)
@@ -46,7 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     serve.add_argument("--seed", type=int, default=0)
     serve.add_argument("--user", default="user@company.com")
-    serve.add_argument("--token", default=None, help="the accepted token (default: generated)")
+    serve.add_argument("--token", default=None, help="the accepted token (default: a random one)")
+    serve.add_argument("--public-url", default=None,
+                       help="the address clients use, for pre-signed URLs (default: http://HOST:PORT)")
+    serve.add_argument("--journal", default="1000",
+                       help="calls the journal keeps: 'off', a count (the last N) or 'all' (default: 1000)")
+    serve.add_argument("--read-timeout", type=float, default=30.0,
+                       help="seconds a socket read or an idle keep-alive connection may take")
     serve.add_argument("--artifact-root", default=None,
                        help="keep files and artifacts in this directory (default: a new temp dir)")
     serve.add_argument("--memory", action="store_true", help="keep files and artifacts in memory")

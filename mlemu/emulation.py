@@ -29,15 +29,17 @@ class emulate:
 
     ``url`` points the clients at a loopback server instead of the in-process host;
     ``virtual_time=True`` makes ``time.sleep`` instant and advances the workspace clock
-    (:mod:`mlemu.virtual_clock`).
+    (:mod:`mlemu.virtual_clock`); ``allow_hosts`` names hosts (``"name"`` or ``"name:port"``)
+    hermetic mode lets through.
     """
 
     def __init__(self, workspace: Workspace | None = None, *, hermetic: bool = True,
                  set_mlflow_uris: bool = True, url: str | None = None, virtual_time: bool = False,
-                 **workspace_kwargs: Any) -> None:
+                 allow_hosts: tuple[str, ...] | list[str] = (), **workspace_kwargs: Any) -> None:
         self.workspace = workspace
         self._kwargs = workspace_kwargs
         self.hermetic = hermetic
+        self.allow_hosts = tuple(allow_hosts)
         self.set_mlflow_uris = set_mlflow_uris
         self.url = url
         self.virtual_time = virtual_time
@@ -50,7 +52,8 @@ class emulate:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with emulate(self.workspace, hermetic=self.hermetic, set_mlflow_uris=self.set_mlflow_uris,
-                         url=self.url, virtual_time=self.virtual_time, **self._kwargs):
+                         url=self.url, virtual_time=self.virtual_time, allow_hosts=self.allow_hosts,
+                         **self._kwargs):
                 return fn(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
 
@@ -72,7 +75,7 @@ class emulate:
             _reset_mlflow_globals()  # a URI set earlier in the process would bypass the env
         _clear_artifact_repos()
         feature_store_shim.install()
-        ws.start(hermetic=self.hermetic)
+        ws.start(hermetic=self.hermetic, allow_hosts=self.allow_hosts)
         if self.virtual_time:
             from mlemu.virtual_clock import virtual_time
             self._virtual_time = virtual_time(ws).__enter__()

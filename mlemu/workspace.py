@@ -33,9 +33,10 @@ class Workspace(WorkspaceState):
         self.hooks.mlemu_workspace_created(workspace=self)
 
     # -- in-process transport --------------------------------------------------------------
-    def start(self, hermetic: bool = True) -> "Workspace":
-        """Answer requests to :attr:`host` in-process (patches ``requests``)."""
-        inprocess.activate(self, hermetic=hermetic)
+    def start(self, hermetic: bool = True, allow_hosts: tuple[str, ...] = ()) -> "Workspace":
+        """Answer requests to :attr:`host` in-process (patches ``requests``); ``hermetic``
+        blocks every other connection but to ``allow_hosts`` (``"name"`` or ``"name:port"``)."""
+        inprocess.activate(self, hermetic=hermetic, allow_hosts=tuple(allow_hosts))
         return self
 
     def stop(self) -> None:

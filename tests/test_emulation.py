@@ -47,6 +47,7 @@ def test_uris_and_active_experiment_are_restored(tmp_path):
 def test_autolog_enabled_inside_is_disabled_after():
     from mlflow.utils.autologging_utils import AUTOLOGGING_INTEGRATIONS
 
+    mlflow.sklearn.autolog(disable=True)  # start from "off", whatever earlier tests left
     with mlemu.emulate():
         mlflow.sklearn.autolog()
         assert AUTOLOGGING_INTEGRATIONS["sklearn"].get("disable") is False

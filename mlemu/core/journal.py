@@ -1,8 +1,9 @@
-"""The journal: every request a workspace answered, for assertions in tests
-(the shape of ``responses.calls``)."""
+"""The journal: the requests a workspace answered, for assertions in tests
+(the shape of ``responses.calls``): all of them (the default), the last N, or none."""
 from __future__ import annotations
 
 import json
+from collections import deque
 from typing import Any, Iterator
 
 
@@ -77,18 +78,39 @@ class Call:
                 f"request={self.request!r}, status={self.status!r}, response={self.response!r})")
 
 
+JournalSize = int | str | None
+
+
+def parse_size(size: JournalSize) -> int | None:
+    """``None``/``"all"``: keep every call; ``0``/``"off"``: keep none; ``N``: the last N."""
+    if size is None or size == "all":
+        return None
+    if size == "off":
+        return 0
+    n = int(size)
+    if n < 0:
+        raise ValueError(f"journal size must be 'all', 'off' or a count >= 0, not {size!r}")
+    return n
+
+
 class Journal:
-    """An append-only list of :class:`Call`, with small helpers for assertions."""
+    """An append-only list of :class:`Call`, with small helpers for assertions.
+
+    ``size`` bounds it (see :func:`parse_size`): a long-running ``mlemu serve`` keeps the last
+    calls only, since every call holds its request and response bodies."""
 
     #: Operations left out of the journal by default: probes the SDK makes before nearly
     #: every call, which would drown the calls a test cares about.
     QUIET_OPERATIONS = frozenset({"iam.host-metadata"})
 
-    def __init__(self) -> None:
-        self._calls: list[Call] = []
+    def __init__(self, size: JournalSize = None) -> None:
+        self.size = parse_size(size)
+        self._calls: list[Call] | deque[Call] = [] if self.size is None else deque(maxlen=self.size)
         self.record_probes = False
 
     def record(self, call: Call) -> None:
+        if self.size == 0:
+            return
         if self.record_probes or call.operation not in self.QUIET_OPERATIONS:
             self._calls.append(call)
 
@@ -99,6 +121,8 @@ class Journal:
         return len(self._calls)
 
     def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        if isinstance(index, slice) and isinstance(self._calls, deque):
+            return list(self._calls)[index]
         return self._calls[index]
 
     def __repr__(self) -> str:

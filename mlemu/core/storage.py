@@ -10,11 +10,20 @@ Paths are normalised here, once: anything with ``..`` or escaping the root is re
 preconditions first when Databricks answers them with a service-specific code or message.
 Directories are real (created explicitly or as parents of a written file, kept when their
 last file goes), the same in memory and on disk.
+
+Every path is literal. fsspec's ``rm``, ``find``, ``glob``, ``copy`` and ``expand_path``
+expand ``*``, ``?`` and ``[...]`` (a directory named ``[ab]*`` would take its siblings
+with it), so this module uses only fsspec calls that take one literal path (``ls``,
+``info``, ``isfile``/``isdir``, ``cat_file``, ``pipe_file``, ``rm_file``, ``makedirs``) and
+deletes trees itself.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import posixpath
+import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -25,6 +34,12 @@ if TYPE_CHECKING:
 
 Namespace = Literal["files", "dbfs"]
 NAMESPACES: tuple[str, ...] = ("files", "dbfs")
+
+#: Longest name of one path segment, in UTF-8 bytes: the limit of the file systems that
+#: back volumes (and of the directory store), so both stores refuse the same names.
+MAX_NAME_BYTES = 255
+#: Longest whole path, in UTF-8 bytes (Linux PATH_MAX).
+MAX_PATH_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,17 @@ def normalize(path: str | None) -> str:
         raise ApiError("INVALID_PARAMETER_VALUE", f"Path must be absolute: {path}")
     if "\x00" in p or any(seg == ".." for seg in p.split("/")):
         raise ApiError("INVALID_PARAMETER_VALUE", f"Invalid path: {path}")
+    try:
+        encoded = p.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a JSON "\ud800" escape
+        raise ApiError("INVALID_PARAMETER_VALUE",
+                       f"Invalid path: {p.encode('utf-8', 'backslashreplace').decode()}") from None
+    if len(encoded) > MAX_PATH_BYTES:
+        raise ApiError("INVALID_PARAMETER_VALUE", f"Path is longer than {MAX_PATH_BYTES} bytes.")
+    if any(len(seg) > MAX_NAME_BYTES // 4 and len(seg.encode("utf-8")) > MAX_NAME_BYTES
+           for seg in p.split("/")):
+        raise ApiError("INVALID_PARAMETER_VALUE",
+                       f"A file or directory name in the path is longer than {MAX_NAME_BYTES} bytes.")
     clean = posixpath.normpath(p)
     if clean.startswith("//"):
         clean = "/" + clean.lstrip("/")
@@ -100,6 +126,7 @@ class Storage:
             fs = DirFileSystem(path=os.path.abspath(root), fs=LocalFileSystem())
         self.fs = fs
         self._local = root is not None
+        self._root = os.path.abspath(root) if root is not None else None
 
     # -- path mapping ----------------------------------------------------------------------
     @staticmethod
@@ -220,9 +247,7 @@ class Storage:
         if self.fs.isdir(full):
             if not recursive and self.fs.ls(full, detail=False):
                 raise ApiError("DIRECTORY_NOT_EMPTY", f"Directory is not empty: {normalize(path)}")
-            self.fs.rm(full, recursive=True)
-            if self.fs.exists(full):  # an empty pseudo dir left by rm on some fsspec versions
-                self.fs.rmdir(full)
+            self._remove_tree(full)
             for k in [k for k in self._mtime if k == full or k.startswith(full + "/")]:
                 del self._mtime[k]
             return True
@@ -259,6 +284,19 @@ class Storage:
         self.delete(ns, src, recursive=True)
 
     # -- helpers ---------------------------------------------------------------------------
+    def _remove_tree(self, full: str) -> None:
+        """Delete the directory ``full`` and everything under it, by literal path (never
+        fsspec's ``rm``, which expands glob characters in the name)."""
+        if self._root is not None:
+            shutil.rmtree(os.path.join(self._root, full.lstrip("/")))
+            return
+        prefix = full + "/"
+        store = self.fs.store
+        for key in [k for k in store if k.startswith(prefix)]:
+            del store[key]
+        self.fs.pseudo_dirs[:] = [d for d in self.fs.pseudo_dirs
+                                  if d != full and not d.startswith(prefix)]
+
     def _ensure_dir(self, ns: Namespace, full: str) -> None:
         """Make ``full`` (a namespaced path) a directory, parents included."""
         if self.fs.isdir(full) and (self._local or full in self.fs.pseudo_dirs):

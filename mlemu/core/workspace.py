@@ -6,6 +6,7 @@ are handed in as factories (:class:`mlemu.Workspace` wires in every registered s
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from mlemu.core.clock import Clock
 from mlemu.core.errors import ApiError
 from mlemu.core.ids import IdGenerator
-from mlemu.core.journal import Journal
+from mlemu.core.journal import Journal, JournalSize
 
 if TYPE_CHECKING:
     from mlemu.core.storage import Storage
@@ -45,17 +46,22 @@ class WorkspaceState:
     def __init__(self, *, seed: int = 0, workspace_id: str = "1234567890123456",
                  user_name: str = "user@company.com", token: str | None = None,
                  host: str | None = None, artifact_root: str | None = None,
+                 secret: bytes | None = None, journal_size: JournalSize = None,
                  state_factories: Mapping[str, StateFactory] | None = None) -> None:
         self.lock = threading.RLock()
         self.ids = IdGenerator(seed)
         self.clock = Clock()
-        self.calls = Journal()
+        self.calls = Journal(journal_size)
         self.workspace_id = str(workspace_id)
         self.user = User(id=self.ids.numeric(16), user_name=user_name,
                          display_name=user_name.split("@")[0])
         self.token = token or "dapi" + self.ids.hex(32)
         self.tokens: set[str] = {self.token}
         self.host = (host or f"https://dbc-{self.workspace_id}.mlemu.invalid").rstrip("/")
+        # Signs pre-signed URLs. Derived from the seed by default, so in-process tests see the
+        # same URLs on every run; ``mlemu serve`` passes a random one (nothing to guess).
+        self.secret: bytes = secret if secret is not None else hashlib.sha256(
+            f"mlemu-presign:{seed}:{self.workspace_id}".encode()).digest()
         self.artifact_root = artifact_root
         self.internal_errors: list[str] = []
         self._storage: "Storage | None" = None

@@ -3,7 +3,8 @@ its app without a socket (the seam of the ``responses`` library: ``HTTPAdapter.s
 The clients' own sessions, retries and error handling run unchanged above it.
 
 In hermetic mode any other outbound HTTP raises :class:`NetworkAccessBlocked` at once,
-except to loopback servers started by mlemu itself.
+except to loopback servers started by mlemu itself and hosts a test allows; below
+``requests``, :mod:`mlemu.transport.socket_guard` refuses every other socket connection.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+
+from mlemu.transport import socket_guard
 
 if TYPE_CHECKING:
     from mlemu.transport import Answerer as Workspace
@@ -45,7 +48,9 @@ def _netloc(url: str) -> str:
     return netloc
 
 
-def activate(ws: "Workspace", hermetic: bool = True) -> None:
+def activate(ws: "Workspace", hermetic: bool = True, allow_hosts: tuple[str, ...] = ()) -> None:
+    """Answer ``ws.host`` in-process; ``hermetic`` blocks other network access (but
+    ``allow_hosts``: ``"name"`` or ``"name:port"``)."""
     global _hermetic_count
     with _lock:
         key = _netloc(ws.host)
@@ -59,8 +64,9 @@ def activate(ws: "Workspace", hermetic: bool = True) -> None:
         _activation_order.append(ws)
         if hermetic:
             _hermetic_count += 1
-            ws.__dict__.setdefault("_hermetic_activations", 0)
-            ws.__dict__["_hermetic_activations"] += 1
+            ws.__dict__.setdefault("_hermetic_activations", [])
+            ws.__dict__["_hermetic_activations"].append(tuple(allow_hosts))
+            socket_guard.enable(allow_hosts)
         HTTPAdapter.send = _send  # type: ignore[method-assign]
 
 
@@ -72,10 +78,12 @@ def deactivate(ws: "Workspace") -> None:
             del _hosts[key]
         if ws in _activation_order:
             _activation_order.remove(ws)
-        n = ws.__dict__.get("_hermetic_activations", 0)
-        if n:
-            _hermetic_count -= n
-            ws.__dict__["_hermetic_activations"] = 0
+        activations = ws.__dict__.get("_hermetic_activations") or []
+        if activations:
+            _hermetic_count -= len(activations)
+            for allowed in activations:
+                socket_guard.disable(allowed)
+            ws.__dict__["_hermetic_activations"] = []
         if not _hosts and _hermetic_count <= 0:
             _hermetic_count = 0
             HTTPAdapter.send = _original_send  # type: ignore[method-assign]
@@ -92,10 +100,21 @@ def current() -> "Workspace | None":
 def allow(netloc: str) -> None:
     """Let hermetic mode pass requests to ``netloc`` through (mlemu's own servers)."""
     _passthrough.add(netloc.lower())
+    socket_guard.allow_server(netloc)
 
 
 def disallow(netloc: str) -> None:
     _passthrough.discard(netloc.lower())
+    socket_guard.disallow_server(netloc)
+
+
+def _allowed_by_test(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    return parts.hostname is not None and socket_guard.allows(parts.hostname, port)
 
 
 def _read_body(body: Any) -> bytes:
@@ -117,7 +136,7 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
     netloc = _netloc(url)
     ws = _hosts.get(netloc)
     if ws is None:
-        if _hermetic_count > 0 and netloc not in _passthrough:
+        if _hermetic_count > 0 and netloc not in _passthrough and not _allowed_by_test(url):
             raise NetworkAccessBlocked(
                 f"network access blocked by mlemu: {request.method} {url} "
                 f"(only emulated workspaces answer in hermetic mode: {sorted(_hosts)})",

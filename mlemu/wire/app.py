@@ -162,6 +162,7 @@ def _validation_error(e: Any) -> ApiError:
     loc = ".".join(str(p) for p in err.get("loc", ())) or "body"
     if err.get("type") == "missing":
         return ApiError("INVALID_PARAMETER_VALUE", f"Missing value for required parameter '{loc}'.")
-    value = err.get("input")
-    return ApiError("INVALID_PARAMETER_VALUE",
-                    f"Invalid value {json.dumps(value, default=str)} for parameter '{loc}': {err.get('msg')}")
+    shown = json.dumps(err.get("input"), default=str)
+    if len(shown) > 200:  # a 1 MB value is not echoed back
+        shown = shown[:200] + "..."
+    return ApiError("INVALID_PARAMETER_VALUE", f"Invalid value {shown} for parameter '{loc}': {err.get('msg')}")

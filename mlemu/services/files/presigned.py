@@ -1,12 +1,16 @@
 """Pre-signed URLs the workspace hands out (Files API create-download/upload-url, MLflow
 artifact credentials), served by mlemu itself under ``/presigned/<token>/<path>``.
 
-A grant binds one unguessable token to exactly one (namespace, path), the HTTP methods
-it allows and an expiry on the workspace clock, like an S3 pre-signed URL: whoever holds
-the URL may use it without credentials, for that object only.
+A grant binds one token to exactly one (namespace, path), the HTTP methods it allows and
+an expiry on the workspace clock, like an S3 pre-signed URL: whoever holds the URL may use it
+without credentials, for that object only. The token is the grant's id and an HMAC-SHA256 of
+the grant under the workspace's secret (``ws.secret``): a workspace with the same seed, hence
+the same ids, cannot forge another's URLs.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -53,14 +57,18 @@ class PresignedUrls:
         clean = normalize(path)
         now = self._ws.clock.now_ms()
         self._prune(now)
-        token = self._ws.ids.token()
-        self._grants[token] = Grant(namespace, clean, frozenset(m.upper() for m in methods), now + ttl_ms)
+        grant_id = self._ws.ids.token()
+        grant = Grant(namespace, clean, frozenset(m.upper() for m in methods), now + ttl_ms)
+        self._grants[grant_id] = grant
+        token = f"{grant_id}-{self._signature(grant_id, grant)}"
         return f"{base_url.rstrip('/')}{PREFIX}{token}{quote(clean)}"
 
     def resolve(self, token: str, url_path: str, method: str) -> Grant:
         """The grant a request may use, or :class:`PresignedRefused` (403, like S3)."""
-        grant = self._grants.get(token)
-        if grant is None:
+        grant_id, _, signature = token.partition("-")
+        grant = self._grants.get(grant_id)
+        if grant is None or not hmac.compare_digest(signature.encode("utf-8", "replace"),
+                                                    self._signature(grant_id, grant).encode()):
             raise PresignedRefused(403, "AccessDenied", "Access Denied")
         if self._ws.clock.now_ms() >= grant.expires_ms:
             raise PresignedRefused(403, "AccessDenied", "Request has expired")
@@ -69,6 +77,11 @@ class PresignedUrls:
             raise PresignedRefused(403, "SignatureDoesNotMatch",
                                    "The request signature we calculated does not match the signature you provided.")
         return grant
+
+    def _signature(self, grant_id: str, grant: Grant) -> str:
+        message = "\n".join((grant_id, grant.namespace, grant.path, ",".join(sorted(grant.methods)),
+                             str(grant.expires_ms))).encode("utf-8", "surrogatepass")
+        return hmac.new(self._ws.secret, message, hashlib.sha256).hexdigest()[:32]
 
     def __len__(self) -> int:
         return len(self._grants)

@@ -68,7 +68,7 @@ def check_expire_time(value: str | None) -> None:
         raise invalid(f"Invalid value {json.dumps(value)} for parameter 'expire_time': expected RFC 3339.")
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")  # longer numbers: malformed, ignored
 
 
 class Unsatisfiable(Exception):

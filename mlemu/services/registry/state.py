@@ -551,7 +551,7 @@ def parse_version(version: object) -> int:
         text = str(version if version is not None else "").strip()
         if not text:
             raise invalid("Missing value for required parameter 'version'.")
-        if not re.fullmatch(r"[+-]?\d+", text):
+        if not re.fullmatch(r"[+-]?[0-9]{1,18}", text):
             raise invalid(f"Invalid model version '{version}': must be a positive integer.")
         number = int(text)
     if number < 1:

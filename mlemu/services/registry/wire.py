@@ -244,7 +244,8 @@ def model_version_info(mv: "ModelVersion", metastore_id: str, *,
         out["comment"] = mv.description
     if mv.run_id:
         out["run_id"] = mv.run_id
-    if mv.run_tracking_server_id.isdigit():
+    if (mv.run_tracking_server_id.isascii() and mv.run_tracking_server_id.isdigit()
+            and len(mv.run_tracking_server_id) <= 18):
         out["run_workspace_id"] = int(mv.run_tracking_server_id)
     deps = [{kind: {field: d.get("name")}} for d in mv.dependencies
             for kind, field in [_DEPENDENCY_KIND.get(str(d.get("type")), (None, None))] if kind]

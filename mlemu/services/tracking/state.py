@@ -66,6 +66,8 @@ class Tracking(LoggedModels):
         tag_pairs = [v.check_tag(k, val, f"tags[{i}]") for i, (k, val) in enumerate(_pairs(tags))]
         if artifact_location is not None and not str(artifact_location).strip():
             artifact_location = None
+        if artifact_location is not None:
+            artifact_location = v.check_artifact_location(artifact_location)
         self._sync_tree(path)
         experiment_id = self._new_id(self._experiments, self._ws.ids.experiment_id)
         self._tree_add(path, experiment_id)
@@ -180,6 +182,7 @@ class Tracking(LoggedModels):
         the one clients send); without ``run_name`` or an ``mlflow.runName`` tag a name is generated."""
         exp = self._active_experiment(experiment_id)
         tag_pairs = [v.check_tag(k, val, f"tags[{i}]") for i, (k, val) in enumerate(_pairs(tags))]
+        v.check_run_name(run_name)
         tag_map = dict(tag_pairs)
         name_tag = tag_map.get(RUN_NAME_TAG)
         if run_name and name_tag and run_name != name_tag:
@@ -210,6 +213,7 @@ class Tracking(LoggedModels):
     def update_run(self, run_id: str, status: str | None = None, end_time: int | None = None,
                    run_name: str | None = None) -> Run:
         run = self._active_run(run_id)
+        v.check_run_name(run_name)
         if status is not None and status not in RUN_STATUSES:
             raise invalid(v.invalid_value("status", status))
         if status is not None:
@@ -504,7 +508,7 @@ def _experiment_value(exp: Experiment, kind: str, key: str, sort: bool = False) 
     if kind == srch.TAG:
         return exp.tags.get(key)
     value = getattr(exp, key)
-    if sort and key == "experiment_id" and value.isdigit():
+    if sort and key == "experiment_id" and value.isascii() and value.isdigit():
         return int(value)
     return value
 

@@ -13,7 +13,8 @@ import posixpath
 import re
 from typing import Any, Iterable, Mapping
 
-from mlemu.core.errors import invalid
+from mlemu.core.errors import ApiError, invalid
+from mlemu.core.storage import normalize
 
 MAX_ENTITY_KEY_LENGTH = 250
 MAX_PARAM_VAL_LENGTH = 6000
@@ -59,6 +60,8 @@ def as_pairs(items: Pairs | None) -> list[tuple[str, Any]]:
 def invalid_value(path: str, value: Any, message: str | None = None) -> str:
     """mlflow's standard "Invalid value ... for parameter ..." sentence."""
     shown = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    if len(shown) > 1000:  # a megabyte key is not echoed back whole
+        shown = shown[:1000] + "..."
     if message:
         return f"Invalid value {shown} for parameter '{path}' supplied: {message}"
     return f"Invalid value {shown} for parameter '{path}' supplied."
@@ -87,9 +90,15 @@ _KEY_CHARS = ("Names may only contain alphanumerics, underscores (_), dashes (-)
               "periods (.), spaces ( ), colon(:) and slashes (/).")
 
 
-@functools.lru_cache(maxsize=4096)
 def _key_problem(key: str) -> tuple[str, str] | None:
-    """Why ``key`` is not a valid name, or None. Cached: a batch repeats its keys."""
+    """Why ``key`` is not a valid name, or None. Keys of valid length are cached (a batch
+    repeats its keys); longer ones are refused anyway and would make the cache hold megabytes."""
+    if len(key) <= MAX_ENTITY_KEY_LENGTH:
+        return _short_key_problem(key)
+    return _find_key_problem(key)
+
+
+def _find_key_problem(key: str) -> tuple[str, str] | None:
     if not _NAME_RE.match(key):
         return "chars", _KEY_CHARS
     norm = posixpath.normpath(key)
@@ -99,6 +108,10 @@ def _key_problem(key: str) -> tuple[str, str] | None:
     if len(key) > MAX_ENTITY_KEY_LENGTH:
         return "length", ""
     return None
+
+
+#: At most 4,096 keys of at most 250 characters: about 1 MB.
+_short_key_problem = functools.lru_cache(maxsize=4096)(_find_key_problem)
 
 
 def check_param(key: Any, value: Any, path: str = "") -> tuple[str, str]:
@@ -176,6 +189,33 @@ def check_experiment_name(name: Any) -> str:
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
         raise invalid(f"'name' exceeds the maximum length of {MAX_EXPERIMENT_NAME_LENGTH} characters")
     return name
+
+
+def check_artifact_location(location: str) -> str:
+    """An experiment's ``artifact_location``: a ``dbfs:/`` URI this workspace stores, without
+    traversal. Anything else would make every artifact call on the experiment's runs fail."""
+    text = str(location).rstrip("/")
+    if not text.startswith("dbfs:/"):
+        raise invalid(f"Invalid artifact location {text[:1000]!r}: experiments in this workspace keep "
+                      "their artifacts under a dbfs:/ location.")
+    path = text[len("dbfs:"):]
+    if path.startswith("//"):  # dbfs://<profile>@databricks/<path>
+        path = "/" + path[2:].partition("/")[2]
+    try:
+        normalize(path)
+    except ApiError:
+        raise invalid(f"Invalid artifact location {text[:1000]!r}: not a valid absolute DBFS path.") from None
+    return text
+
+
+def check_run_name(name: str | None, path: str = "run_name") -> str | None:
+    """A run name is stored as the ``mlflow.runName`` tag: the tag value limit applies."""
+    if name is not None and len(name) * 4 > MAX_TAG_VAL_BYTES and len(name.encode("utf-8")) > MAX_TAG_VAL_BYTES:
+        raise invalid(f"'{path}' exceeds the maximum size of {MAX_TAG_VAL_BYTES} bytes")
+    return name
+
+
+RUN_NAME_TAG = "mlflow.runName"
 
 
 def invalid_experiment_name_message(name: Any) -> str:

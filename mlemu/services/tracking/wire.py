@@ -25,7 +25,8 @@ _MODEL_STATUSES = {0: "LOGGED_MODEL_STATUS_UNSPECIFIED", 1: "LOGGED_MODEL_PENDIN
 def _enum(value: Any, numbers: dict[int, str]) -> str | None:
     if value is None or value == "":
         return None
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+    if isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit()
+                                  and len(value) <= 18):  # int() refuses over 4,300 digits
         return numbers.get(int(value), str(value))
     return str(value)
 
@@ -33,6 +34,19 @@ def _enum(value: Any, numbers: dict[int, str]) -> str | None:
 def _id_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
+
+def _not_bool(value: Any) -> Any:
+    # Protobuf JSON (what Databricks parses) has no true/false for numbers; pydantic's lax
+    # mode would read them as 1 and 0.
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a number")
+    return value
+
+
+#: A proto int64: a JSON number or a decimal string, within 64 bits (2**64 is refused, not echoed).
+Int64 = Annotated[int, BeforeValidator(_not_bool), Field(ge=-(2**63), le=2**63 - 1)]
+#: A proto double: a number, or "NaN"/"Infinity" strings as protobuf JSON writes them.
+Double = Annotated[float, BeforeValidator(_not_bool)]
 
 #: An experiment id: a string on the wire, though some clients send the number.
 ExpId = Annotated[str, BeforeValidator(_id_text)]
@@ -67,7 +81,7 @@ class GetByNameArgs(_Args):
 
 
 class SearchExperimentsArgs(_Args):
-    max_results: int | None = None
+    max_results: Int64 | None = None
     page_token: str | None = None
     filter: str | None = None
     order_by: list[str] = []
@@ -113,13 +127,13 @@ class CreateRunArgs(_Args):
     experiment_id: ExpId
     user_id: str | None = None
     run_name: str | None = None
-    start_time: int | None = None
+    start_time: Int64 | None = None
     tags: list[KeyValue] = []
 
 
 class UpdateRunArgs(RunRef):
     status: Any = None
-    end_time: int | None = None
+    end_time: Int64 | None = None
     run_name: str | None = None
 
     @property
@@ -129,9 +143,9 @@ class UpdateRunArgs(RunRef):
 
 class LogMetricArgs(RunRef):
     key: str
-    value: float
-    timestamp: int
-    step: int | None = 0
+    value: Double
+    timestamp: Int64
+    step: Int64 | None = 0
     model_id: str | None = None
     dataset_name: str | None = None
     dataset_digest: str | None = None
@@ -166,9 +180,9 @@ class DeleteTagArgs(_Args):
 
 class MetricIn(_Args):
     key: str | None = None
-    value: float | None = None
-    timestamp: int | None = None
-    step: int | None = 0
+    value: Double | None = None
+    timestamp: Int64 | None = None
+    step: Int64 | None = 0
     model_id: str | None = None
     dataset_name: str | None = None
     dataset_digest: str | None = None
@@ -188,22 +202,22 @@ class LogBatchArgs(_Args):
 class GetHistoryArgs(RunRef):
     metric_key: str
     page_token: str | None = None
-    max_results: int | None = None
+    max_results: Int64 | None = None
 
 
 class BulkIntervalArgs(_Args):
     run_ids: list[str] = []
     metric_key: str
-    start_step: int | None = None
-    end_step: int | None = None
-    max_results: int | None = None
+    start_step: Int64 | None = None
+    end_step: Int64 | None = None
+    max_results: Int64 | None = None
 
 
 class SearchRunsArgs(_Args):
     experiment_ids: list[ExpId] = []
     filter: str | None = None
     run_view_type: Any = None
-    max_results: int | None = None
+    max_results: Int64 | None = None
     order_by: list[str] = []
     page_token: str | None = None
 
@@ -241,7 +255,7 @@ class DatasetInputIn(_Args):
 
 class ModelIdIn(_Args):
     model_id: str | None = None
-    step: int | None = 0
+    step: Int64 | None = 0
 
 
 class LogInputsArgs(_Args):
@@ -304,7 +318,7 @@ class SearchLoggedModelsArgs(_Args):
     experiment_ids: list[ExpId] = []
     filter: str | None = None
     datasets: list[DatasetFilterIn] = []
-    max_results: int | None = None
+    max_results: Int64 | None = None
     order_by: list[OrderByIn] = []
     page_token: str | None = None
 
