@@ -227,7 +227,7 @@ def augment(df: pd.DataFrame, spec: FeatureSpec, snapshots: dict[str, TableSnaps
             drop_null_timestamps: bool = True, keep_present: bool = False) -> pd.DataFrame:
     """``df`` with every feature of ``spec`` joined on; ``keep_present``: a feature whose output
     column ``df`` already has keeps the caller's values (scoring's override)."""
-    result = df.reset_index(drop=True).copy()
+    result = df.reset_index(drop=True)  # a new frame: the caller's is never modified
     groups: dict[tuple[Any, ...], list[FeatureColumn]] = {}
     for f in sorted(spec.features, key=lambda f: f.topological_ordering):
         if keep_present and f.name in result.columns:

@@ -162,3 +162,10 @@ def test_feature_functions_are_named_as_not_emulated(fe):
 def test_exactly_one_source_of_features(fe):
     with pytest.raises(ValueError, match="Exactly one of"):
         fe.create_training_set(df=labels(), label="y")
+
+
+def test_the_callers_frame_is_never_modified(fe):
+    df = labels()
+    before = df.copy()
+    fe.create_training_set(df=df, feature_lookups=[lookup()], label="y").load_df()
+    pd.testing.assert_frame_equal(df, before)
