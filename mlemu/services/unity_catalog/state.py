@@ -1,7 +1,7 @@
 """The Unity Catalog namespace of one workspace: catalogs, schemas, tables.
 
 Other services place their securables in a schema (registered models: ``ws.registry``;
-later feature, inference and prediction tables) and register a :class:`SchemaContents`
+Python UDFs: ``ws.unity_catalog.functions``; later inference and prediction tables) and register a :class:`SchemaContents`
 provider, so that "is this schema empty?" and "delete with force" have one answer.
 
 A fresh workspace has catalog ``main`` with schema ``main.default`` (and, as every catalog,
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mlemu.core.errors import ApiError, already_exists, invalid, not_found
 from mlemu.services.unity_catalog import names
+from mlemu.services.unity_catalog.functions import Functions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -154,7 +155,15 @@ class UnityCatalog:
         self._schemas: dict[tuple[str, str], Schema] = {}
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._contents: list[SchemaContents] = []
+        self._functions: Functions | None = None
         self.create_catalog(DEFAULT_CATALOG, comment="Main catalog (auto-created)")
+
+    @property
+    def functions(self) -> Functions:
+        """The metastore's Python UDFs (created on first use)."""
+        if self._functions is None:
+            self._functions = Functions(self._ws, self)
+        return self._functions
 
     # -- providers -------------------------------------------------------------------------
     def register_contents(self, provider: SchemaContents) -> None:
