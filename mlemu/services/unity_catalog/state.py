@@ -129,6 +129,8 @@ class Table:
     not_null: set[str] = field(default_factory=set)
     partition_columns: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    #: Delta history: (commit time in ms, the frame as of that commit), oldest first.
+    versions: list[tuple[int, "pd.DataFrame"]] = field(default_factory=list)
 
     @property
     def full_name(self) -> str:
@@ -316,11 +318,13 @@ class UnityCatalog:
             existing.comment = comment if comment is not None else existing.comment
             existing.properties.update(properties or {})
             existing.audit.touch(self._ws)
+            existing.versions.append((self._ws.clock.now_ms(), copy))
             return existing
         table_id = self._ws.ids.uuid()
         table = Table(fn.catalog, fn.schema, fn.name, table_id, self._ws.user.user_name, Audit.new(self._ws), copy,
                       comment=comment, properties=dict(properties or {}),
                       storage_location=f"{self.storage_root}/tables/{table_id}")
+        table.versions.append((table.audit.created_at, copy))
         self._tables[tuple(fn)] = table
         return table
 
@@ -363,6 +367,20 @@ class UnityCatalog:
     def unset_table_tag(self, full_name: str, key: str) -> None:
         """``ALTER TABLE t UNSET TAGS ('key')``; unsetting an absent tag is a no-op."""
         self.get_table(full_name).tags.pop(key, None)
+
+    def read_table_as_of(self, full_name: str, timestamp_ms: int) -> "pd.DataFrame":
+        """Delta time travel (``timestampAsOf``): the latest version committed at or before
+        ``timestamp_ms``; a time outside the history is refused with Delta's messages."""
+        table = self.get_table(full_name)
+        first, last = table.versions[0][0], table.versions[-1][0]
+        if timestamp_ms < first:
+            raise invalid(f"The provided timestamp ({_ts(timestamp_ms)}) is before the earliest version available "
+                          f"to this table ({_ts(first)}). Please use a timestamp after {_ts(first)}.")
+        if timestamp_ms > self._ws.clock.now_ms():
+            raise invalid(f"The provided timestamp ({_ts(timestamp_ms)}) is after the latest version available to "
+                          f"this table ({_ts(last)}). Please use a timestamp before or at {_ts(last)}.")
+        frame = next(f for t, f in reversed(table.versions) if t <= timestamp_ms)
+        return frame.copy(deep=True)
 
     def list_tables(self, catalog: str, schema: str) -> list[Table]:
         s = self.require_schema(catalog, schema)
@@ -419,6 +437,12 @@ class UnityCatalog:
             obj.properties.update(properties)
         obj.audit.touch(self._ws)
 
+
+
+def _ts(ms: int) -> str:
+    """A commit time as Spark prints a timestamp (UTC)."""
+    import datetime
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 # -- pandas -> UC column types -------------------------------------------------------------
