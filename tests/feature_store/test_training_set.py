@@ -181,11 +181,13 @@ def test_feature_function_errors(fe, udf):
     from databricks.feature_engineering import FeatureFunction
 
     with pytest.raises(ValueError, match="catalog.schema.nope' does not exist"):
-        fe.create_training_set(df=labels(), label="y", feature_lookups=[FeatureFunction(udf_name="catalog.schema.nope")])
+        fe.create_training_set(df=labels(), label="y",
+                               feature_lookups=[FeatureFunction(udf_name="catalog.schema.nope")])
     with pytest.raises(ValueError, match="input_bindings must bind exactly"):
         fe.create_training_set(df=labels(), label="y", feature_lookups=[
             FeatureFunction(udf_name="catalog.schema.total_cost", input_bindings={"price": "qty"})])
-    with pytest.raises(ValueError, match="^Could not find input binding columns 'price' required by FeatureFunctions.$"):
+    with pytest.raises(ValueError,
+                       match="^Could not find input binding columns 'price' required by FeatureFunctions.$"):
         fe.create_training_set(df=labels(), label="y", feature_lookups=[
             FeatureFunction(udf_name="catalog.schema.total_cost", input_bindings={"price": "price", "qty": "qty"})])
 

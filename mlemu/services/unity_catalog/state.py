@@ -1,8 +1,10 @@
 """The Unity Catalog namespace of one workspace: catalogs, schemas, tables.
 
 Other services place their securables in a schema (registered models: ``ws.registry``;
-Python UDFs: ``ws.unity_catalog.functions``; later inference and prediction tables) and register a :class:`SchemaContents`
-provider, so that "is this schema empty?" and "delete with force" have one answer.
+Python UDFs: ``ws.unity_catalog.functions``; later inference and prediction tables) and
+register a :class:`SchemaContents` provider, so that "is this schema empty?" and "delete with
+force" have one answer. Tables may carry a primary-key constraint (feature tables), NOT NULL
+columns, partition columns, tags and their Delta history (``versions``).
 
 A fresh workspace has catalog ``main`` with schema ``main.default`` (and, as every catalog,
 the read-only ``information_schema``). Fixture helpers for tests (no HTTP):
