@@ -309,3 +309,18 @@ def test_writing_nulls_keeps_an_integer_column_bigint(fe):
     out = fe.read_table(name=NAME)
     assert out["n"].isna().tolist() == [False, True, False, True] and out["n"].tolist()[0] == 1
     assert WorkspaceClient().tables.get(NAME).columns[-1].type_text == "bigint"
+
+
+def test_create_from_a_spark_style_schema(fe):
+    """A pyspark ``StructType`` (duck-typed here: pyspark is an optional extra)."""
+    from types import SimpleNamespace as NS
+
+    def field(name, type_name):
+        return NS(name=name, dataType=NS(typeName=lambda: type_name))
+    schema = NS(fields=[field("id", "long"), field("ts", "timestamp"), field("x", "double"), field("s", "string")])
+    table = fe.create_table(name=NAME, primary_keys=["id", "ts"], timeseries_column="ts", schema=schema)
+    assert table.features == ["id", "ts", "x", "s"]
+    assert [c.type_text for c in WorkspaceClient().tables.get(NAME).columns] == ["bigint", "timestamp", "double",
+                                                                               "string"]
+    with pytest.raises(ValueError, match="must have the same fields"):
+        fe.create_table(name="main.default.other", primary_keys="id", df=plain(), schema=schema)
