@@ -126,8 +126,9 @@ def _save_mlflow_state() -> dict[str, Any] | None:
         "tracking_uri": tracking_utils._tracking_uri,
         "registry_uri": registry_utils._registry_uri,
         "experiment_id": fluent._active_experiment_id,
+        # an empty config means autolog() was never called (mlflow creates it on lookup)
         "autolog": {k for k, v in autologging_utils.AUTOLOGGING_INTEGRATIONS.items()
-                    if not v.get("disable", False)},
+                    if v and not v.get("disable", False)},
         # mlflow 3: mlflow.set_active_model() (else the model id leaks into later metrics/inputs)
         "active_model": (fluent._ACTIVE_MODEL_CONTEXT.get()
                          if hasattr(fluent, "_ACTIVE_MODEL_CONTEXT") else None),
@@ -174,7 +175,7 @@ def _restore_mlflow_state(saved: dict[str, Any] | None) -> None:
         if hasattr(holder, "set"):
             holder.set(None)
     for flavor, conf in list(autologging_utils.AUTOLOGGING_INTEGRATIONS.items()):
-        if conf.get("disable", False) or flavor in saved["autolog"]:
+        if not conf or conf.get("disable", False) or flavor in saved["autolog"]:
             continue
         module = "mlflow" if flavor == "mlflow" else f"mlflow.{flavor}"
         try:

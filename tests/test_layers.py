@@ -15,16 +15,19 @@ ROOT = Path(__file__).resolve().parents[1] / "mlemu"
 
 #: package prefix -> prefixes it must never import.
 FORBIDDEN = {
-    "mlemu.core": ("mlemu.feature_store", "mlemu.wire", "mlemu.transport", "mlemu.plugins", "mlemu.hookspecs", "mlemu.services",
-                   "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli"),
-    "mlemu.wire": ("mlemu.feature_store", "mlemu.transport", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
-                   "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli"),
-    "mlemu.services": ("mlemu.feature_store", "mlemu.transport", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
-                       "mlemu.pytest_plugin", "mlemu.cli"),
-    "mlemu.transport": ("mlemu.feature_store", "mlemu.wire", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
-                        "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli"),
-    "mlemu.plugins": ("mlemu.feature_store", "mlemu.transport", "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin"),
-    # Python-level emulation (no HTTP seam): domain state and the active workspace only.
+    "mlemu.core": ("mlemu.wire", "mlemu.transport", "mlemu.plugins", "mlemu.hookspecs", "mlemu.services",
+                   "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli",
+                   "mlemu.feature_store"),
+    "mlemu.wire": ("mlemu.transport", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
+                   "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
+    "mlemu.services": ("mlemu.transport", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
+                       "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
+    "mlemu.transport": ("mlemu.wire", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
+                        "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
+    "mlemu.plugins": ("mlemu.transport", "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin",
+                      "mlemu.feature_store"),
+    # The clean-room feature engineering clients (a Python-level emulation: no HTTP seam) sit
+    # beside emulate()/fixtures: they use domain state and the transport's active workspace.
     "mlemu.feature_store": ("mlemu.wire", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
                             "mlemu.pytest_plugin", "mlemu.cli"),
 }

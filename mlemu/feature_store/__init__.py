@@ -7,9 +7,10 @@ emulated workspace: feature tables are its Unity Catalog tables.
 
 Modules: ``names`` (table names), ``dtypes`` (Spark types of pandas columns), ``tables``
 (create / write / read / drop), ``lookups`` (FeatureLookup, FeatureFunction), ``asof`` (the
-joins), ``spec`` (feature_spec.yaml), ``training_set``, ``packaging`` (log_model),
+joins), ``spec`` (feature_spec.yaml), ``training_set`` (specs and augmentation; FeatureFunctions
+call the UC Python UDFs of ``ws.unity_catalog.functions``), ``packaging`` (log_model),
 ``scoring`` (score_batch), ``mlflow_model`` (the pyfunc loader), ``clients``, ``shim``
-(import paths), ``fixtures`` (one-line test helpers).
+(import paths), ``fixtures`` (one-line test helpers), ``active`` (the workspace acted on).
 """
 from __future__ import annotations
 

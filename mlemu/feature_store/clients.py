@@ -56,9 +56,7 @@ class _Client:
         unknown = [k for k in kwargs if k != "as_of_delta_timestamp"]
         if unknown:
             raise TypeError(f"read_table() got unexpected keyword argument(s): {unknown}")
-        if kwargs.get("as_of_delta_timestamp") is not None:
-            raise unsupported("Delta time travel (read_table(as_of_delta_timestamp=...))")
-        return self._tables().read(name)
+        return self._tables().read(name, kwargs.get("as_of_delta_timestamp"))
 
     def _training_set(self, df: Any, feature_lookups: Any, label: Any, exclude_columns: Any,
                       use_spark_native_join: bool = False) -> training_set.TrainingSet:

@@ -93,3 +93,21 @@ def empty_frame(schema: "object") -> "pd.DataFrame":
                          "pandas DataFrame whose dtypes give the schema.")
     return pd.DataFrame({f.name: pd.Series(dtype=_PANDAS.get(f.dataType.typeName(), "object"))
                          for f in fields})
+
+
+_SQL = {"DOUBLE": "double", "FLOAT": "float", "BIGINT": "bigint", "LONG": "bigint", "INT": "int",
+        "INTEGER": "int", "SMALLINT": "smallint", "SHORT": "smallint", "TINYINT": "tinyint", "BYTE": "tinyint",
+        "STRING": "string", "BOOLEAN": "boolean", "TIMESTAMP": "timestamp", "DATE": "date", "BINARY": "binary"}
+_SIMPLE_TO_PANDAS = {"double": "float64", "float": "float32", "bigint": "Int64", "int": "Int32",
+                     "smallint": "Int16", "tinyint": "Int8", "boolean": "boolean", "string": "object",
+                     "timestamp": "datetime64[ns]", "date": "datetime64[ns]"}
+
+
+def from_sql(type_text: str) -> str:
+    """A UC function's SQL return type (``DOUBLE``, ``BIGINT``) as a Spark simple type name."""
+    return _SQL.get(type_text.strip().upper(), type_text.strip().lower())
+
+
+def pandas_dtype(simple: str) -> str:
+    """The pandas dtype holding values of a Spark simple type, nulls included."""
+    return _SIMPLE_TO_PANDAS.get(simple, "object")

@@ -12,7 +12,7 @@ import pandas as pd
 
 from mlemu.feature_store.spec import SPEC_FILE, FeatureSpec
 from mlemu.feature_store.tables import FeatureTables
-from mlemu.feature_store.training_set import augment, snapshot
+from mlemu.feature_store.training_set import augment, snapshot, udf_callables
 
 PREDICTION = "prediction"
 HAS_PREDICTION = ('FeatureStoreClient.score_batch returns a DataFrame with a new column "prediction". '
@@ -41,12 +41,16 @@ def load_spec(feature_store_dir: str) -> FeatureSpec:
 
 def required_columns(spec: FeatureSpec) -> list[str]:
     """Every source column of the spec, plus lookup keys no other feature produces."""
-    produced = {f.name for f in spec.features}
+    produced = {f.name for f in spec.features} | {f.name for f in spec.functions}
     out = [s.name for s in spec.sources]
     for f in spec.features:
         for k in f.lookup_key + f.timestamp_lookup_key:
             if k not in produced and k not in out:
                 out.append(k)
+    for fn in spec.functions:
+        for c in fn.input_bindings.values():
+            if c not in produced and c not in out:
+                out.append(c)
     return out
 
 
@@ -66,7 +70,8 @@ def score(tables: FeatureTables, feature_store_dir: str, df: pd.DataFrame, *, re
         raise ValueError(f"DataFrame is missing required columns {', '.join(repr(m) for m in missing)}.")
     snapshots = {name: snapshot(tables, name) for name in dict.fromkeys(f.table_name for f in spec.features)
                  if not all(f.name in columns for f in spec.features if f.table_name == name)}
-    augmented = augment(df, spec, snapshots, drop_null_timestamps=drop_null_timestamps, keep_present=True)
+    augmented = augment(df, spec, snapshots, drop_null_timestamps=drop_null_timestamps, keep_present=True,
+                        udfs=udf_callables(tables, spec))
     inputs = spec.model_inputs
     if raw_model is None:
         import mlflow.pyfunc

@@ -16,7 +16,7 @@ import importlib.abc
 import importlib.machinery
 import sys
 import types
-from typing import Any, Sequence
+from typing import Sequence
 
 _CLASSES = "mlemu.feature_store.clients"
 _LOOKUPS = "mlemu.feature_store.lookups"
@@ -104,7 +104,3 @@ def uninstall() -> None:
 def _shadowed(name: str) -> bool:
     return any(name == root or name.startswith(root + ".")
                for root in ("databricks.feature_engineering", "databricks.feature_store"))
-
-
-def exported(module: Any) -> list[str]:
-    return list(getattr(module, "__all__", []))

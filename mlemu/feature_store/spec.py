@@ -39,7 +39,19 @@ class FeatureColumn:
     topological_ordering: int = 1
 
 
-Column = Union[SourceColumn, FeatureColumn]
+@dataclass
+class FunctionColumn:
+    """An on-demand feature computed by a UC Python UDF (``source: on_demand_feature``)."""
+
+    name: str  # output name
+    udf_name: str
+    input_bindings: dict[str, str]  # UDF parameter -> column
+    data_type: str
+    include: bool = True
+    topological_ordering: int = 1
+
+
+Column = Union[SourceColumn, FeatureColumn, FunctionColumn]
 
 
 @dataclass
@@ -65,6 +77,10 @@ class FeatureSpec:
         return [c for c in self.columns if isinstance(c, FeatureColumn)]
 
     @property
+    def functions(self) -> list[FunctionColumn]:
+        return [c for c in self.columns if isinstance(c, FunctionColumn)]
+
+    @property
     def model_inputs(self) -> list[str]:
         """The columns the raw model receives, in spec order."""
         return [c.name for c in self.columns if c.include]
@@ -83,6 +99,12 @@ class FeatureSpec:
                 if not c.include:
                     body["include"] = False
                 body.update(topological_ordering=c.topological_ordering, source="training_data")
+            elif isinstance(c, FunctionColumn):
+                body = {"udf_name": c.udf_name, "input_bindings": dict(c.input_bindings),
+                        "data_type": c.data_type}
+                if not c.include:
+                    body["include"] = False
+                body.update(topological_ordering=c.topological_ordering, source="on_demand_feature")
             else:
                 body = {"table_name": c.table_name, "feature_name": c.feature_name,
                         "lookup_key": list(c.lookup_key)}
@@ -101,9 +123,12 @@ class FeatureSpec:
             if info.lookback_window is not None:
                 body["lookback_window"] = float(info.lookback_window)
             tables.append({name: body})
-        doc = {"input_columns": cols, "workspace_id": str(self.workspace_id),
-               "feature_store_client_version": self.client_version, "input_tables": tables,
-               "serialization_version": SERIALIZATION_VERSION}
+        doc: dict[str, Any] = {"input_columns": cols, "workspace_id": str(self.workspace_id),
+                               "feature_store_client_version": self.client_version, "input_tables": tables}
+        udfs = list(dict.fromkeys(f.udf_name for f in self.functions))
+        if udfs:
+            doc["input_functions"] = [{u: {}} for u in udfs]
+        doc["serialization_version"] = SERIALIZATION_VERSION
         return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
 
     @classmethod
@@ -120,10 +145,12 @@ class FeatureSpec:
             elif body.get("source") == "training_data":
                 columns.append(SourceColumn(name, body["data_type"], body.get("include", True),
                                             body.get("topological_ordering", 0)))
+            elif body.get("source") == "on_demand_feature":
+                columns.append(FunctionColumn(name, body["udf_name"], dict(body.get("input_bindings") or {}),
+                                              body["data_type"], body.get("include", True),
+                                              body.get("topological_ordering", 1)))
             else:
-                raise NotImplementedError(
-                    f"Feature spec column '{name}' has source '{body.get('source')}': on-demand features "
-                    "(FeatureFunction) are not emulated by mlemu.")
+                raise ValueError(f"Feature spec column '{name}' has an unknown source '{body.get('source')}'.")
         tables = {}
         for entry in doc.get("input_tables", []):
             (name, body), = entry.items()

@@ -284,9 +284,17 @@ class FeatureTables:
                 _logger.warning("DataFrame has null values in timestamp key column.")
 
     # -- read / get / drop / tags ----------------------------------------------------------
-    def read(self, name: str) -> pd.DataFrame:
+    def read(self, name: str, as_of_delta_timestamp: Any = None) -> pd.DataFrame:
         with self.ws.lock:
-            return self.table(name).frame.copy(deep=True)
+            table = self.table(name)
+            if as_of_delta_timestamp is None:
+                return table.frame.copy(deep=True)
+            when = pd.Timestamp(as_of_delta_timestamp)
+            when = when.tz_localize("UTC") if when.tzinfo is None else when
+            try:
+                return self.uc.read_table_as_of(table.full_name, int(when.value // 1_000_000))
+            except ApiError as e:
+                raise ValueError(e.message) from None
 
     def get(self, name: str) -> FeatureTable:
         with self.ws.lock:
@@ -342,6 +350,9 @@ def _cast_like(frame: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for c in out.columns:
         if c in table.columns and out[c].dtype != table[c].dtype:
+            if out[c].isna().all():  # NullType merges into the table's type
+                out[c] = _nulls(table[c], len(out), out.index)
+                continue
             try:
                 out[c] = out[c].astype(table[c].dtype)
             except (TypeError, ValueError):
@@ -371,11 +382,15 @@ def _merge(current: pd.DataFrame, df: pd.DataFrame, keys: list[str]) -> pd.DataF
     updated = base.copy()
     if matched.any():
         for c in rows.columns:
-            values = rows.loc[matched, c].to_numpy()
-            column = updated[c].copy()
-            if column.dtype != rows[c].dtype:
-                column = column.astype(object) if column.dtype.kind not in "fiuM" else column
-            column.iloc[at[matched]] = values
+            incoming = rows.loc[matched, c]
+            column = updated[c]
+            if incoming.isna().all():  # NullType: the column keeps its type, made nullable
+                column = column.astype(_nulls(column, 0, pd.RangeIndex(0)).dtype)
+                column.iloc[at[matched]] = None
+            else:
+                common = pd.concat([column.iloc[:0], incoming.iloc[:0]]).dtype  # pandas' own promotion
+                column = column.astype(common)  # a copy: the table's frame is never written in place
+                column.iloc[at[matched]] = incoming.astype(common).to_numpy()
             updated[c] = column
     inserted = _with_columns(rows.loc[fresh], base)[columns]
     out = pd.concat([updated, inserted], ignore_index=True) if fresh.any() else updated

@@ -17,15 +17,13 @@ import pandas as pd
 
 from mlemu.feature_store import asof, dtypes
 from mlemu.feature_store.lookups import FeatureFunction, FeatureLookup
-from mlemu.feature_store.spec import (FeatureColumn, FeatureSpec, InputTable, SourceColumn, decode_default,
-                                      encode_default)
+from mlemu.feature_store.spec import (FeatureColumn, FeatureSpec, FunctionColumn, InputTable, SourceColumn,
+                                      decode_default, encode_default)
 from mlemu.feature_store.tables import FeatureTables, Keys, as_list
 
 _logger = logging.getLogger("databricks.ml_features")
 
-FEATURE_FUNCTIONS_UNSUPPORTED = (
-    "FeatureFunction (on-demand features computed by Unity Catalog Python UDFs) is not emulated by "
-    "mlemu: the emulated workspace has no UC function execution. Compute the column in the DataFrame.")
+MAX_FEATURE_FUNCTIONS = 100
 
 
 @dataclass(frozen=True)
@@ -88,21 +86,30 @@ def create(tables: FeatureTables, df: pd.DataFrame, feature_lookups: Sequence[An
             raise ValueError(f"Label column '{lab}' was not found in DataFrame")
         if lab in exclude:
             raise ValueError(f"Label column '{lab}' cannot be excluded")
-    lookups = list(feature_lookups or [])
-    if any(isinstance(f, FeatureFunction) for f in lookups):
-        raise NotImplementedError(FEATURE_FUNCTIONS_UNSUPPORTED)
+    given = list(feature_lookups or [])
+    lookups = [f for f in given if isinstance(f, FeatureLookup)]
+    udfs = [f for f in given if isinstance(f, FeatureFunction)]
+    if len(udfs) > MAX_FEATURE_FUNCTIONS:
+        raise ValueError(f"Only {MAX_FEATURE_FUNCTIONS} FeatureFunctions are supported per training set; "
+                         f"got {len(udfs)}.")
     snapshots: dict[str, TableSnapshot] = {}
-    for fl in lookups:
-        if not isinstance(fl, FeatureLookup):
+    for fl in given:
+        if not isinstance(fl, (FeatureLookup, FeatureFunction)):
             raise ValueError(f"Unexpected feature lookup type {type(fl).__name__}: expected FeatureLookup "
                              "or FeatureFunction.")
+        if isinstance(fl, FeatureFunction):
+            continue
         full = str(tables.name(fl.table_name))
         if full not in snapshots:
             snapshots[full] = snapshot(tables, fl.table_name)
-    features = _explode(tables, lookups, snapshots, labels, columns, fe=tables.fe)
+    features = _explode(tables, lookups, snapshots, columns, fe=tables.fe)
+    functions = _on_demand(tables, udfs, columns + [f.name for f in features],
+                           {f.name: f.topological_ordering for f in features})
+    _check_outputs([f.name for f in features] + [f.name for f in functions], labels, columns)
     lookbacks = _lookbacks(tables, lookups)
     sources = [SourceColumn(c, t.simple) for c, t in dtypes.types_of(df).items() if c not in labels]
-    key_columns = {k for f in features for k in f.lookup_key + f.timestamp_lookup_key}
+    key_columns = ({k for f in features for k in f.lookup_key + f.timestamp_lookup_key}
+                   | {c for f in functions for c in f.input_bindings.values()})
     for s in sources:
         if s.name in exclude:
             s.include = False
@@ -111,17 +118,22 @@ def create(tables: FeatureTables, df: pd.DataFrame, feature_lookups: Sequence[An
         if f.name in exclude:
             f.include = False
     features = [f for f in features if f.include or f.name in key_columns]
-    spec = FeatureSpec([*sources, *features],
+    for fn in functions:
+        if fn.name in exclude:
+            fn.include = False
+    functions = [f for f in functions if f.include or f.name in key_columns]
+    spec = FeatureSpec([*sources, *features, *functions],
                        {name: InputTable(snapshots[name].table_id, lookbacks.get(name)) for name in
                         dict.fromkeys(f.table_name for f in features)},
                        tables.ws.workspace_id)
-    augmented = augment(df, spec, snapshots, drop_null_timestamps=drop_null_timestamps)
+    augmented = augment(df, spec, snapshots, drop_null_timestamps=drop_null_timestamps,
+                        udfs=udf_callables(tables, spec))
     order = spec.model_inputs + labels
     return TrainingSet(spec, df, labels, augmented[order].reset_index(drop=True), spark)
 
 
 def _explode(tables: FeatureTables, lookups: list[FeatureLookup], snapshots: dict[str, TableSnapshot],
-             labels: list[str], columns: list[str], *, fe: bool) -> list[FeatureColumn]:
+             columns: list[str], *, fe: bool) -> list[FeatureColumn]:
     """One spec column per looked-up feature, with the column-info checks."""
     out: list[FeatureColumn] = []
     available = set(columns)
@@ -155,7 +167,47 @@ def _explode(tables: FeatureTables, lookups: list[FeatureLookup], snapshots: dic
                                      types[name].simple, encode_default(default) if default is not None else None,
                                      topological_ordering=1))
         available.update(fl.output_for(n) for n in names)
-    outputs = [f.name for f in out]
+    _order(out, set(columns))
+    return out
+
+
+def _on_demand(tables: FeatureTables, udfs: list[FeatureFunction], available: list[str],
+               levels: dict[str, int]) -> list[FunctionColumn]:
+    """One spec column per FeatureFunction: the UDF must exist and every parameter be bound
+    to an available column."""
+    out: list[FunctionColumn] = []
+    for ff in udfs:
+        function = _function(tables, ff.udf_name)
+        params = [p for p, _ in function.params]
+        unbound = [p for p in params if p not in ff.input_bindings]
+        unknown = [p for p in ff.input_bindings if p not in params]
+        if unbound or unknown:
+            raise ValueError(f"FeatureFunction '{ff.udf_name}' input_bindings must bind exactly the function's "
+                             f"parameters {params}; unbound: {unbound}, unknown: {unknown}.")
+        missing = [c for c in ff.input_bindings.values() if c not in available]
+        if missing:
+            raise ValueError(f"Could not find input binding columns {', '.join(repr(m) for m in missing)} "
+                             "required by FeatureFunctions.")
+        level = 1 + max((levels.get(c, 0) for c in ff.input_bindings.values()), default=0)
+        out.append(FunctionColumn(ff.output_name, ff.udf_name, {p: ff.input_bindings[p] for p in params},
+                                  dtypes.from_sql(function.returns), topological_ordering=level))
+    return out
+
+
+def _function(tables: FeatureTables, name: str) -> Any:
+    from mlemu.core.errors import ApiError
+    try:
+        return tables.uc.functions.get(name)
+    except ApiError as e:
+        raise ValueError(e.message) from None
+
+
+def udf_callables(tables: FeatureTables, spec: FeatureSpec) -> dict[str, Any]:
+    """The Python callables of the spec's UDFs, from the workspace's UC functions."""
+    return {f.udf_name: _function(tables, f.udf_name).callable() for f in spec.functions}
+
+
+def _check_outputs(outputs: list[str], labels: list[str], columns: list[str]) -> None:
     dups = sorted(o for o, n in Counter(outputs).items() if n > 1)
     if dups:
         raise ValueError(f"Found duplicate feature output names {dups}.")
@@ -167,8 +219,6 @@ def _explode(tables: FeatureTables, lookups: list[FeatureLookup], snapshots: dic
         raise ValueError("DataFrame contains column names that match feature output names specified in "
                          f"FeatureLookups: {', '.join(repr(c) for c in clash)}. Either remove these columns "
                          "from the DataFrame or FeatureLookups.")
-    _order(out, set(columns))
-    return out
 
 
 def _check_join(snap: TableSnapshot, fl: FeatureLookup, types: dict[str, dtypes.SparkType]) -> None:
@@ -224,10 +274,11 @@ def _lookbacks(tables: FeatureTables, lookups: list[FeatureLookup]) -> dict[str,
 
 
 def augment(df: pd.DataFrame, spec: FeatureSpec, snapshots: dict[str, TableSnapshot], *,
-            drop_null_timestamps: bool = True, keep_present: bool = False) -> pd.DataFrame:
+            drop_null_timestamps: bool = True, keep_present: bool = False,
+            udfs: dict[str, Any] | None = None) -> pd.DataFrame:
     """``df`` with every feature of ``spec`` joined on; ``keep_present``: a feature whose output
     column ``df`` already has keeps the caller's values (scoring's override)."""
-    result = df.reset_index(drop=True).copy()
+    result = df.reset_index(drop=True)  # a new frame: the caller's is never modified
     groups: dict[tuple[Any, ...], list[FeatureColumn]] = {}
     for f in sorted(spec.features, key=lambda f: f.topological_ordering):
         if keep_present and f.name in result.columns:
@@ -249,6 +300,10 @@ def augment(df: pd.DataFrame, spec: FeatureSpec, snapshots: dict[str, TableSnaps
             result[column] = joined[column]
         if ts_lookup and drop_null_timestamps and lookback != 0:  # lookback 0 is a plain equi-join
             dropped |= result[ts_lookup[0]].isna()
+    for fn in sorted(spec.functions, key=lambda f: f.topological_ordering):
+        if keep_present and fn.name in result.columns:
+            continue
+        result[fn.name] = _call(udfs[fn.udf_name], result, fn)
     for f in spec.features:
         if f.default_value is not None and f.name in result.columns:
             value = decode_default(f.default_value, f.data_type)
@@ -257,3 +312,10 @@ def augment(df: pd.DataFrame, spec: FeatureSpec, snapshots: dict[str, TableSnaps
             except (TypeError, ValueError):
                 pass  # as Spark's fillna: a default that does not fit the column is ignored
     return result[~dropped]
+
+
+def _call(function: Any, frame: pd.DataFrame, column: FunctionColumn) -> pd.Series:
+    """The UDF row by row, nulls passed as None (as Spark passes them to a Python UDF)."""
+    args = [frame[c].astype(object).where(frame[c].notna(), None) for c in column.input_bindings.values()]
+    values = [function(*row) for row in zip(*args)] if args else [function() for _ in range(len(frame))]
+    return pd.Series(values, index=frame.index, dtype=dtypes.pandas_dtype(column.data_type))

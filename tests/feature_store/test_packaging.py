@@ -167,3 +167,28 @@ def test_a_flavor_without_python_function_is_refused(trained):
 
 def _name(name: str) -> dict:
     return {"name": name} if mlflow.__version__.startswith("3") else {"artifact_path": name}
+
+
+def test_score_batch_computes_feature_functions(oracle_table, mlemu):
+    from databricks.feature_engineering import FeatureEngineeringClient, FeatureFunction, FeatureLookup
+
+    mlflow.set_experiment("/Shared/fs")
+    mlemu.unity_catalog.functions.create("catalog.schema.per_order", params=[("spend", "DOUBLE"), ("n", "DOUBLE")],
+                                         returns="DOUBLE", body="return (spend or 0.0) / (n or 1.0)")
+    fe = FeatureEngineeringClient()
+    ts = fe.create_training_set(df=oracle_labels().drop(columns=["row_id"]), label="is_churned",
+                                exclude_columns=["customer_id", "event_timestamp"], feature_lookups=[
+        FeatureLookup(table_name=TABLE, lookup_key="customer_id", timestamp_lookup_key="event_timestamp",
+                      feature_names=["total_spend", "n_orders"]),
+        FeatureFunction(udf_name="catalog.schema.per_order", input_bindings={"spend": "total_spend", "n": "n_orders"},
+                        output_name="per_order")])
+    df = ts.load_df()
+    model = make_pipeline(SimpleImputer(strategy="constant", fill_value=0.0), LinearRegression())
+    model.fit(df.drop(columns=["is_churned"]), df["is_churned"])
+    info = fe.log_model(model=model, artifact_path="model", flavor=mlflow.sklearn, training_set=ts)
+    out = fe.score_batch(model_uri=f"runs:/{info.run_id}/model",
+                         df=pd.DataFrame({"customer_id": ["c1"], "event_timestamp": [pd.Timestamp("2024-01-06")]}))
+    assert list(out.columns) == ["customer_id", "event_timestamp", "total_spend", "n_orders", "per_order",
+                                 "prediction"]
+    assert out["per_order"].tolist() == [10.0]
+    np.testing.assert_allclose(out["prediction"], model.predict(out[["total_spend", "n_orders", "per_order"]]))

@@ -285,5 +285,42 @@ def test_read_table_options(fe):
     fe.create_table(name=NAME, primary_keys="id", df=plain())
     with pytest.raises(TypeError):
         fe.read_table(name=NAME, version=3)
-    with pytest.raises(NotImplementedError, match="Delta time travel"):
-        fe.read_table(name=NAME, as_of_delta_timestamp="2024-01-01")
+
+
+def test_read_table_as_of_delta_timestamp(fe, mlemu):
+    mlemu.clock.freeze(1_704_067_200_000)  # 2024-01-01 00:00:00 UTC
+    fe.create_table(name=NAME, primary_keys="id", df=plain())
+    mlemu.clock.advance(3600)
+    fe.write_table(name=NAME, df=pd.DataFrame({"id": [1], "a": [100.0]}))
+    mlemu.clock.advance(3600)
+    assert fe.read_table(name=NAME, as_of_delta_timestamp="2024-01-01 00:30:00")["a"].tolist() == [1.0, 2.0, 3.0]
+    assert fe.read_table(name=NAME, as_of_delta_timestamp="2024-01-01 01:00:00")["a"].tolist() == [100.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match=r"^The provided timestamp \(2023-12-31 00:00:00.000\) is before the "
+                                         r"earliest version available to this table \(2024-01-01 00:00:00.000\)"):
+        fe.read_table(name=NAME, as_of_delta_timestamp="2023-12-31")
+    with pytest.raises(ValueError, match=r"is after the latest version available to this table "
+                                         r"\(2024-01-01 01:00:00.000\)"):
+        fe.read_table(name=NAME, as_of_delta_timestamp="2025-01-01")
+
+
+def test_writing_nulls_keeps_an_integer_column_bigint(fe):
+    fe.create_table(name=NAME, primary_keys="id", df=plain().assign(n=[1, 2, 3]))
+    fe.write_table(name=NAME, df=pd.DataFrame({"id": [2, 4], "n": [None, None]}))
+    out = fe.read_table(name=NAME)
+    assert out["n"].isna().tolist() == [False, True, False, True] and out["n"].tolist()[0] == 1
+    assert WorkspaceClient().tables.get(NAME).columns[-1].type_text == "bigint"
+
+
+def test_create_from_a_spark_style_schema(fe):
+    """A pyspark ``StructType`` (duck-typed here: pyspark is an optional extra)."""
+    from types import SimpleNamespace as NS
+
+    def field(name, type_name):
+        return NS(name=name, dataType=NS(typeName=lambda: type_name))
+    schema = NS(fields=[field("id", "long"), field("ts", "timestamp"), field("x", "double"), field("s", "string")])
+    table = fe.create_table(name=NAME, primary_keys=["id", "ts"], timeseries_column="ts", schema=schema)
+    assert table.features == ["id", "ts", "x", "s"]
+    assert [c.type_text for c in WorkspaceClient().tables.get(NAME).columns] == ["bigint", "timestamp", "double",
+                                                                               "string"]
+    with pytest.raises(ValueError, match="must have the same fields"):
+        fe.create_table(name="main.default.other", primary_keys="id", df=plain(), schema=schema)

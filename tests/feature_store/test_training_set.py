@@ -152,13 +152,53 @@ def test_rejected_training_set_changes_nothing(fe, mlemu):
         pd.testing.assert_frame_equal(before[name], after[name])
 
 
-def test_feature_functions_are_named_as_not_emulated(fe):
+@pytest.fixture
+def udf(mlemu):
+    """A UC Python UDF, as ``CREATE FUNCTION ... LANGUAGE PYTHON AS $$ ... $$`` would make it."""
+    return mlemu.unity_catalog.functions.create(
+        "catalog.schema.total_cost", params=[("price", "DOUBLE"), ("qty", "BIGINT")], returns="DOUBLE",
+        body="return None if price is None else price * qty")
+
+
+def test_feature_functions_compute_on_demand_features(fe, udf):
     from databricks.feature_engineering import FeatureFunction
-    with pytest.raises(NotImplementedError, match="FeatureFunction"):
+
+    ts = fe.create_training_set(df=labels(), label="y", feature_lookups=[
+        lookup(feature_names="price"),
+        FeatureFunction(udf_name="catalog.schema.total_cost", input_bindings={"price": "price", "qty": "qty"},
+                        output_name="cost")])
+    df = ts.load_df()
+    assert list(df.columns) == ["product_id", "qty", "price", "cost", "y"]
+    assert df["cost"].tolist()[:2] == [20.0, 19.0] and pd.isna(df["cost"].iloc[2])
+    fn = ts.feature_spec.functions[0]
+    assert (fn.udf_name, fn.input_bindings, fn.data_type, fn.topological_ordering) == (
+        "catalog.schema.total_cost", {"price": "price", "qty": "qty"}, "double", 2)
+    assert "source: on_demand_feature" in ts.feature_spec.to_yaml()
+    assert "input_functions:\n- catalog.schema.total_cost: {}" in ts.feature_spec.to_yaml()
+
+
+def test_feature_function_errors(fe, udf):
+    from databricks.feature_engineering import FeatureFunction
+
+    with pytest.raises(ValueError, match="catalog.schema.nope' does not exist"):
         fe.create_training_set(df=labels(), label="y",
-                               feature_lookups=[FeatureFunction(udf_name="main.default.fn", output_name="z")])
+                               feature_lookups=[FeatureFunction(udf_name="catalog.schema.nope")])
+    with pytest.raises(ValueError, match="input_bindings must bind exactly"):
+        fe.create_training_set(df=labels(), label="y", feature_lookups=[
+            FeatureFunction(udf_name="catalog.schema.total_cost", input_bindings={"price": "qty"})])
+    with pytest.raises(ValueError,
+                       match="^Could not find input binding columns 'price' required by FeatureFunctions.$"):
+        fe.create_training_set(df=labels(), label="y", feature_lookups=[
+            FeatureFunction(udf_name="catalog.schema.total_cost", input_bindings={"price": "price", "qty": "qty"})])
 
 
 def test_exactly_one_source_of_features(fe):
     with pytest.raises(ValueError, match="Exactly one of"):
         fe.create_training_set(df=labels(), label="y")
+
+
+def test_the_callers_frame_is_never_modified(fe):
+    df = labels()
+    before = df.copy()
+    fe.create_training_set(df=df, feature_lookups=[lookup()], label="y").load_df()
+    pd.testing.assert_frame_equal(df, before)

@@ -95,3 +95,17 @@ def test_streamed_and_file_bodies_are_read(mlemu, tmp_path):
 def test_stream_true_responses_iterate(mlemu):
     r = requests.get(f"{mlemu.host}/.well-known/databricks-config", stream=True)
     assert b"".join(r.iter_content(3)).startswith(b"{")
+
+
+def test_current_is_the_most_recently_started_active_workspace():
+    from mlemu import Workspace
+    from mlemu.transport import inprocess
+
+    outer, inner = Workspace(workspace_id="111"), Workspace(workspace_id="222")
+    assert inprocess.current() is None
+    with outer:
+        assert inprocess.current() is outer
+        with inner:
+            assert inprocess.current() is inner
+        assert inprocess.current() is outer
+    assert inprocess.current() is None

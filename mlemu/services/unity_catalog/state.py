@@ -1,8 +1,10 @@
 """The Unity Catalog namespace of one workspace: catalogs, schemas, tables.
 
 Other services place their securables in a schema (registered models: ``ws.registry``;
-later feature, inference and prediction tables) and register a :class:`SchemaContents`
-provider, so that "is this schema empty?" and "delete with force" have one answer.
+Python UDFs: ``ws.unity_catalog.functions``; later inference and prediction tables) and
+register a :class:`SchemaContents` provider, so that "is this schema empty?" and "delete with
+force" have one answer. Tables may carry a primary-key constraint (feature tables), NOT NULL
+columns, partition columns, tags and their Delta history (``versions``).
 
 A fresh workspace has catalog ``main`` with schema ``main.default`` (and, as every catalog,
 the read-only ``information_schema``). Fixture helpers for tests (no HTTP):
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mlemu.core.errors import ApiError, already_exists, invalid, not_found
 from mlemu.services.unity_catalog import names
+from mlemu.services.unity_catalog.functions import Functions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,6 +136,8 @@ class Table:
     not_null: set[str] = field(default_factory=set)
     partition_columns: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    #: Delta history: (commit time in ms, the frame as of that commit), oldest first.
+    versions: list[tuple[int, "pd.DataFrame"]] = field(default_factory=list)
     declared_columns: list[Column] | None = None
 
     @property
@@ -186,7 +191,15 @@ class UnityCatalog:
         self._schemas: dict[tuple[str, str], Schema] = {}
         self._tables: dict[tuple[str, str, str], Table] = {}
         self._contents: list[SchemaContents] = []
+        self._functions: Functions | None = None
         self.create_catalog(DEFAULT_CATALOG, comment="Main catalog (auto-created)")
+
+    @property
+    def functions(self) -> Functions:
+        """The metastore's Python UDFs (created on first use)."""
+        if self._functions is None:
+            self._functions = Functions(self._ws, self)
+        return self._functions
 
     # -- providers -------------------------------------------------------------------------
     def register_contents(self, provider: SchemaContents) -> None:
@@ -343,12 +356,14 @@ class UnityCatalog:
             existing.comment = comment if comment is not None else existing.comment
             existing.properties.update(properties or {})
             existing.audit.touch(self._ws)
+            existing.versions.append((self._ws.clock.now_ms(), copy))
             return existing
         table_id = self._ws.ids.uuid()
         table = Table(fn.catalog, fn.schema, fn.name, table_id, self._ws.user.user_name, Audit.new(self._ws), copy,
                       comment=comment, properties=dict(properties or {}),
                       storage_location=f"{self.storage_root}/tables/{table_id}",
                       declared_columns=list(columns) if columns is not None else None)
+        table.versions.append((table.audit.created_at, copy))
         self._tables[tuple(fn)] = table
         return table
 
@@ -391,6 +406,20 @@ class UnityCatalog:
     def unset_table_tag(self, full_name: str, key: str) -> None:
         """``ALTER TABLE t UNSET TAGS ('key')``; unsetting an absent tag is a no-op."""
         self.get_table(full_name).tags.pop(key, None)
+
+    def read_table_as_of(self, full_name: str, timestamp_ms: int) -> "pd.DataFrame":
+        """Delta time travel (``timestampAsOf``): the latest version committed at or before
+        ``timestamp_ms``; a time outside the history is refused with Delta's messages."""
+        table = self.get_table(full_name)
+        first, last = table.versions[0][0], table.versions[-1][0]
+        if timestamp_ms < first:
+            raise invalid(f"The provided timestamp ({_ts(timestamp_ms)}) is before the earliest version available "
+                          f"to this table ({_ts(first)}). Please use a timestamp after {_ts(first)}.")
+        if timestamp_ms > self._ws.clock.now_ms():
+            raise invalid(f"The provided timestamp ({_ts(timestamp_ms)}) is after the latest version available to "
+                          f"this table ({_ts(last)}). Please use a timestamp before or at {_ts(last)}.")
+        frame = next(f for t, f in reversed(table.versions) if t <= timestamp_ms)
+        return frame.copy(deep=True)
 
     def list_tables(self, catalog: str, schema: str) -> list[Table]:
         s = self.require_schema(catalog, schema)
@@ -447,6 +476,12 @@ class UnityCatalog:
             obj.properties.update(properties)
         obj.audit.touch(self._ws)
 
+
+
+def _ts(ms: int) -> str:
+    """A commit time as Spark prints a timestamp (UTC)."""
+    import datetime
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 # -- pandas -> UC column types -------------------------------------------------------------
