@@ -18,6 +18,7 @@ def _serve(args: argparse.Namespace) -> int:
     token = args.token or "dapi" + secrets.token_hex(16)
     ws = Workspace(seed=args.seed, user_name=args.user, token=token, artifact_root=root,
                    secret=secrets.token_bytes(32), journal_size=args.journal)
+    ws.calls.max_body_bytes = args.journal_max_body
     server = LoopbackServer(ws, args.host, args.port, public_url=args.public_url,
                             read_timeout=args.read_timeout)
     ws.host = server.public_url
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="the address clients use, for pre-signed URLs (default: http://HOST:PORT)")
     serve.add_argument("--journal", default="1000",
                        help="calls the journal keeps: 'off', a count (the last N) or 'all' (default: 1000)")
+    serve.add_argument("--journal-max-body", type=int, default=64 * 1024,
+                       help="request/response bodies over this many bytes are not kept in the journal")
     serve.add_argument("--read-timeout", type=float, default=30.0,
                        help="seconds a socket read or an idle keep-alive connection may take")
     serve.add_argument("--artifact-root", default=None,
