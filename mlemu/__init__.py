@@ -12,13 +12,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Workspace", "emulate", "serve", "ApiError", "NetworkAccessBlocked", "__version__"]
+__all__ = ["Workspace", "emulate", "serve", "ApiError", "NetworkAccessBlocked", "SocketAccessBlocked",
+           "__version__"]
 
 if TYPE_CHECKING:
     from mlemu.core.errors import ApiError
     from mlemu.workspace import Workspace
     from mlemu.emulation import emulate
     from mlemu.transport.inprocess import NetworkAccessBlocked
+    from mlemu.transport.socket_guard import SocketAccessBlocked
     from mlemu.transport.server import serve
 
 _LAZY = {
@@ -27,6 +29,7 @@ _LAZY = {
     "serve": "mlemu.transport.server",
     "ApiError": "mlemu.core.errors",
     "NetworkAccessBlocked": "mlemu.transport.inprocess",
+    "SocketAccessBlocked": "mlemu.transport.socket_guard",
 }
 
 
