@@ -96,8 +96,9 @@ class _Handler(BaseHTTPRequestHandler):
             phrase = HTTPStatus(code).phrase
         except ValueError:
             phrase = ""
-        self._send_json_error(code, "BAD_REQUEST" if 400 <= code < 500 else "INTERNAL_ERROR",
-                              message or phrase)
+        error_code = ("BAD_REQUEST" if 400 <= code < 500
+                      else "NOT_IMPLEMENTED" if code in (501, 505) else "INTERNAL_ERROR")
+        self._send_json_error(code, error_code, message or phrase)
 
     def _send_json_error(self, status: int, error_code: str, message: str) -> None:
         body = json.dumps({"error_code": error_code, "message": message}).encode()
