@@ -7,6 +7,8 @@ code both transports call. Every answer must be a success or an error with an ``
 leave the state as it was; and a known state the fuzzer is never told about must be intact
 after each route's batch.
 
+Routes that reach stored bytes run against both stores (memory and directory).
+
 Budget: ``MLEMU_FUZZ_EXAMPLES`` examples per route (default 12, derandomized, so the normal
 test run is short and repeatable); ``scripts/fuzz.sh`` runs a long, random campaign.
 """
@@ -85,17 +87,26 @@ def _known_state(ws: Workspace) -> list[tuple[int, bytes]]:
     ]
 
 
+def _stored_files(ws: Workspace) -> tuple:
+    if ws.artifact_root is None:
+        return tuple(sorted((k, f.size) for k, f in ws.storage.fs.store.items())), tuple(
+            sorted(ws.storage.fs.pseudo_dirs))
+    found = []
+    for folder, dirs, names in os.walk(ws.artifact_root):
+        found += [(os.path.join(folder, d), -1) for d in dirs]
+        found += [(os.path.join(folder, n), os.path.getsize(os.path.join(folder, n))) for n in names]
+    return tuple(sorted(found)), ()
+
+
 def _fingerprint(ws: Workspace) -> tuple:
     """A cheap summary of every stateful corner: what a refused request must not change."""
-    store = ws.storage.fs.store
     tracking = ws.tracking
     runs = tuple(sorted((rid, r.info.status, r.info.lifecycle_stage if hasattr(r.info, "lifecycle_stage") else "",
                          len(r.data.params), len(r.data.tags), sum(map(len, r.data.history.values())))
                         for rid, r in tracking._runs.items()))
     exps = tuple(sorted((e.experiment_id, e.name, len(e.tags), getattr(e, "lifecycle_stage", ""))
                         for e in tracking._experiments.values()))
-    files = tuple(sorted((k, f.size) for k, f in store.items()))
-    return (files, tuple(sorted(ws.storage.fs.pseudo_dirs)), runs, exps,
+    return (_stored_files(ws), runs, exps,
             len(ws.registry._models), len(ws.unity_catalog._catalogs), len(ws.unity_catalog._schemas),
             len(ws.workspace_files._objects))
 
@@ -183,9 +194,15 @@ def _check_answer(route, method: str, path: str, status: int, headers: dict, bod
     assert isinstance(err, dict) and isinstance(err.get("error_code"), str) and err["error_code"], where
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.method} {r.rule}" for r in ROUTES])
-def test_route_survives_hostile_input(route):
-    ws = Workspace(seed=11)
+#: Routes that reach stored bytes also run against the directory store (``mlemu serve``'s
+#: default), whose file system has limits of its own (name length, encodings).
+_STORAGE_SERVICES = ("files.", "dbfs.", "mlflow_artifacts.", "registry.model-versions.", "tracking.experiments.create")
+CASES = [(r, "memory") for r in ROUTES] + [(r, "disk") for r in ROUTES if r.operation.startswith(_STORAGE_SERVICES)]
+
+
+@pytest.mark.parametrize("route,store", CASES, ids=[f"{r.method} {r.rule} [{s}]" for r, s in CASES])
+def test_route_survives_hostile_input(route, store, tmp_path):
+    ws = Workspace(seed=11, artifact_root=str(tmp_path / "store") if store == "disk" else None)
     seeds = _seed(ws)
     known = _known_state(ws)
 
