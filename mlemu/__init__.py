@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 __all__ = ["Workspace", "emulate", "serve", "virtual_time", "ApiError", "NetworkAccessBlocked",
-           "__version__"]
+           "SocketAccessBlocked", "__version__"]
 
 if TYPE_CHECKING:
     from mlemu.core.errors import ApiError
     from mlemu.workspace import Workspace
     from mlemu.emulation import emulate
     from mlemu.transport.inprocess import NetworkAccessBlocked
+    from mlemu.transport.socket_guard import SocketAccessBlocked
     from mlemu.transport.server import serve
     from mlemu.virtual_clock import virtual_time
 
@@ -30,6 +31,7 @@ _LAZY = {
     "ApiError": "mlemu.core.errors",
     "NetworkAccessBlocked": "mlemu.transport.inprocess",
     "virtual_time": "mlemu.virtual_clock",
+    "SocketAccessBlocked": "mlemu.transport.socket_guard",
 }
 
 

@@ -18,8 +18,9 @@ def _serve(args: argparse.Namespace) -> int:
     token = args.token or "dapi" + secrets.token_hex(16)
     ws = Workspace(seed=args.seed, user_name=args.user, token=token, artifact_root=root,
                    secret=secrets.token_bytes(32), journal_size=args.journal)
+    ws.calls.max_body_bytes = args.journal_max_body
     server = LoopbackServer(ws, args.host, args.port, public_url=args.public_url,
-                            read_timeout=args.read_timeout)
+                            read_timeout=args.read_timeout, request_deadline=args.request_deadline)
     ws.host = server.public_url
     print(f"export DATABRICKS_HOST={server.public_url}", flush=True)
     print(f"export DATABRICKS_TOKEN={ws.token}", flush=True)
@@ -57,8 +58,12 @@ def main(argv: list[str] | None = None) -> int:
                        help="the address clients use, for pre-signed URLs (default: http://HOST:PORT)")
     serve.add_argument("--journal", default="1000",
                        help="calls the journal keeps: 'off', a count (the last N) or 'all' (default: 1000)")
+    serve.add_argument("--journal-max-body", type=int, default=64 * 1024,
+                       help="request/response bodies over this many bytes are not kept in the journal")
     serve.add_argument("--read-timeout", type=float, default=30.0,
                        help="seconds a socket read or an idle keep-alive connection may take")
+    serve.add_argument("--request-deadline", type=float, default=120.0,
+                       help="seconds from the wait for a request until all of it must have arrived")
     serve.add_argument("--artifact-root", default=None,
                        help="keep files and artifacts in this directory (default: a new temp dir)")
     serve.add_argument("--memory", action="store_true", help="keep files and artifacts in memory")

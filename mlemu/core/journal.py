@@ -103,8 +103,9 @@ class Journal:
     #: every call, which would drown the calls a test cares about.
     QUIET_OPERATIONS = frozenset({"iam.host-metadata"})
 
-    def __init__(self, size: JournalSize = None) -> None:
+    def __init__(self, size: JournalSize = None, max_body_bytes: int | None = None) -> None:
         self.size = parse_size(size)
+        self.max_body_bytes = max_body_bytes
         self._calls: list[Call] | deque[Call] = [] if self.size is None else deque(maxlen=self.size)
         self.record_probes = False
 
@@ -112,6 +113,12 @@ class Journal:
         if self.size == 0:
             return
         if self.record_probes or call.operation not in self.QUIET_OPERATIONS:
+            if self.max_body_bytes is not None:
+                for slot in ("_request", "_response"):
+                    body = object.__getattribute__(call, slot)
+                    if isinstance(body, LazyJson) and len(body.raw) > self.max_body_bytes:
+                        object.__setattr__(call, slot, {"mlemu_journal": f"a body of {len(body.raw)} bytes, "
+                                                                         "not kept (max_body_bytes)"})
             self._calls.append(call)
 
     def __iter__(self) -> Iterator[Call]:

@@ -10,7 +10,9 @@ malformed framing (``Content-Length`` that is not one decimal number, bad chunk 
 (:data:`MAX_JSON_BODY_BYTES` for the REST APIs, :data:`MAX_UPLOAD_BODY_BYTES` for raw file
 uploads) is a 413 and is never read; a request line over 64 KiB is a 414, oversized headers a
 431. Every socket read has a timeout (:data:`READ_TIMEOUT_S`, also the keep-alive idle
-timeout), so a slow or silent client gives its thread back; the listen backlog is 128.
+timeout), and a request must have arrived whole within :data:`REQUEST_DEADLINE_S` of the
+wait for it starting (a client trickling bytes is cut off), so slow or silent clients give
+their thread back; the listen backlog is 128.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import json
 import re
 import socket
 import threading
+import time
 import warnings
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +39,8 @@ MAX_UPLOAD_BODY_BYTES = 1024 * 1024 * 1024
 #: Seconds a socket read (request line, headers, body, or the wait for the next keep-alive
 #: request) may take before the connection is closed.
 READ_TIMEOUT_S = 30.0
+#: Seconds from the start of the wait for a request until its head and body must have arrived.
+REQUEST_DEADLINE_S = 120.0
 #: Pending connections the kernel queues before refusing (200 simultaneous clients with a
 #: backlog of 5 saw 23-104 connect timeouts).
 LISTEN_BACKLOG = 128
@@ -70,6 +75,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
         pass
 
+    def handle_one_request(self) -> None:
+        self.server.watch(self)
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.unwatch(self)
+
     def __getattr__(self, name: str) -> Any:
         # Every method reaches the app (which answers unknown ones with a JSON 404), instead
         # of the stdlib's HTML 501.
@@ -84,8 +96,9 @@ class _Handler(BaseHTTPRequestHandler):
             phrase = HTTPStatus(code).phrase
         except ValueError:
             phrase = ""
-        self._send_json_error(code, "BAD_REQUEST" if 400 <= code < 500 else "INTERNAL_ERROR",
-                              message or phrase)
+        error_code = ("BAD_REQUEST" if 400 <= code < 500
+                      else "NOT_IMPLEMENTED" if code in (501, 505) else "INTERNAL_ERROR")
+        self._send_json_error(code, error_code, message or phrase)
 
     def _send_json_error(self, status: int, error_code: str, message: str) -> None:
         body = json.dumps({"error_code": error_code, "message": message}).encode()
@@ -158,6 +171,8 @@ class _Handler(BaseHTTPRequestHandler):
         except _Refused as e:
             self._send_json_error(e.status, e.code, e.message)
             return
+        finally:
+            self.server.unwatch(self)  # the request has arrived: answering it has no deadline
         headers = {k.lower(): v for k, v in self.headers.items()}
         # Pre-signed URLs are built from the server's own address, never the Host header.
         status, out_headers, out = ws.handle(self.command, path, parts.query, headers, body,
@@ -185,15 +200,53 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple[str, int], workspace: "Workspace", *, read_timeout: float,
-                 max_json_bytes: int, max_upload_bytes: int) -> None:
+                 max_json_bytes: int, max_upload_bytes: int,
+                 request_deadline: float = REQUEST_DEADLINE_S) -> None:
         self.workspace = workspace
         self.read_timeout = read_timeout
+        self.request_deadline = request_deadline
+        self._reading: dict[_Handler, float] = {}  # handler -> when its request must have arrived
+        self._reading_lock = threading.Lock()
+        self._closed = threading.Event()
+        self._reaper: threading.Thread | None = None
         self.max_json_bytes = max_json_bytes
         self.max_upload_bytes = max_upload_bytes
         super().__init__(address, _Handler)
         host, port = self.server_address[:2]
         self.netloc = f"{host}:{port}"
         self.public_url = f"http://{self.netloc}"
+
+    # -- the request deadline --------------------------------------------------------------
+    def watch(self, handler: _Handler) -> None:
+        with self._reading_lock:
+            self._reading[handler] = time.monotonic() + self.request_deadline
+            if self._reaper is None:
+                self._reaper = threading.Thread(target=self._reap, name="mlemu-deadline", daemon=True)
+                self._reaper.start()
+
+    def unwatch(self, handler: _Handler) -> None:
+        with self._reading_lock:
+            self._reading.pop(handler, None)
+
+    def _reap(self) -> None:
+        """Cut off connections whose request did not arrive in time (the blocked read ends)."""
+        tick = min(1.0, self.request_deadline / 4)
+        while not self._closed.wait(tick):
+            now = time.monotonic()
+            with self._reading_lock:
+                late = [h for h, deadline in self._reading.items() if deadline <= now]
+                for h in late:
+                    del self._reading[h]
+            for h in late:
+                h.close_connection = True
+                try:
+                    h.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def server_close(self) -> None:
+        self._closed.set()
+        super().server_close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that vanished mid-request is not news; anything else is an mlemu bug
@@ -219,6 +272,7 @@ class LoopbackServer:
 
     def __init__(self, workspace: "Workspace", host: str = "127.0.0.1", port: int = 0, *,
                  public_url: str | None = None, read_timeout: float = READ_TIMEOUT_S,
+                 request_deadline: float = REQUEST_DEADLINE_S,
                  max_json_bytes: int = MAX_JSON_BODY_BYTES,
                  max_upload_bytes: int = MAX_UPLOAD_BODY_BYTES) -> None:
         if not is_loopback(host):
@@ -227,7 +281,8 @@ class LoopbackServer:
                           "use it", RuntimeWarning, stacklevel=2)
         self.workspace = workspace
         self._server = _Server((host, port), workspace, read_timeout=read_timeout,
-                               max_json_bytes=max_json_bytes, max_upload_bytes=max_upload_bytes)
+                               max_json_bytes=max_json_bytes, max_upload_bytes=max_upload_bytes,
+                               request_deadline=request_deadline)
         self.host, self.port = self._server.server_address[:2]
         self.url = f"http://{self.host}:{self.port}"
         self._server.public_url = (public_url or self.url).rstrip("/")

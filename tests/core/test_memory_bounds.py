@@ -89,3 +89,16 @@ def test_server_refuses_huge_keys_without_caching_them(mlemu):
             api.do("POST", "/api/2.0/mlflow/runs/log-metric",
                    body={"run_id": run_id, "key": f"{i}" + "k" * 300_000, "value": 1.0, "timestamp": 1})
     assert validation._short_key_problem.cache_info().currsize == 0
+
+
+def test_journal_can_drop_large_bodies_but_keeps_the_call():
+    ws = Workspace(journal_size=5)
+    ws.calls.max_body_bytes = 100
+    big = b'{"path": "/Shared/big", "ignored": "' + b"x" * 10_000 + b'"}'
+    status, _, _ = ws.handle("POST", "/api/2.0/workspace/mkdirs", "", {"authorization": f"Bearer {ws.token}"}, big)
+    assert status == 200
+    _mkdirs(ws, 1)
+    big_call, small_call = ws.calls[-2], ws.calls[-1]
+    assert big_call.operation == "workspace.mkdirs" and big_call.status == 200
+    assert big_call.request == {"mlemu_journal": f"a body of {len(big)} bytes, not kept (max_body_bytes)"}
+    assert small_call.request == {"path": "/Shared/d0"}

@@ -150,3 +150,33 @@ def test_idle_keep_alive_connection_is_closed(srv):
 
 def test_listen_backlog_is_128():
     assert server_module._Server.request_queue_size == 128 == server_module.LISTEN_BACKLOG
+
+
+def test_trickling_client_is_cut_off_at_the_request_deadline():
+    ws = Workspace()
+    with serve(ws, read_timeout=5.0, request_deadline=2.0) as s:
+        with socket.create_connection((s.host, s.port), timeout=30) as sock:
+            sock.sendall(b"POST /api/2.0/workspace/mkdirs HTTP/1.1\r\nHost: x\r\n")
+            start = time.monotonic()
+            closed = False
+            for _ in range(40):  # one header byte every 0.5 s: each read is well within 5 s
+                time.sleep(0.5)
+                try:
+                    sock.sendall(b"X")
+                except OSError:
+                    closed = True
+                    break
+                sock.settimeout(0.01)
+                try:
+                    if sock.recv(65536) == b"":
+                        closed = True
+                        break
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed = True
+                    break
+            assert closed and time.monotonic() - start < 15
+        # A normal request on a new connection is still answered.
+        r = requests.get(f"{s.url}/.well-known/databricks-config")
+        assert r.status_code == 200

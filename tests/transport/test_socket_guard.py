@@ -17,7 +17,7 @@ import requests
 
 from mlemu import Workspace, emulate, serve
 from mlemu.transport.inprocess import NetworkAccessBlocked
-from mlemu.transport.socket_guard import SocketAccessBlocked
+from mlemu import SocketAccessBlocked
 
 BLOCKED = "network access blocked by mlemu"
 

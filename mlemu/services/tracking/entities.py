@@ -7,7 +7,9 @@ Other services read these through the public contract of :class:`~.state.Trackin
 """
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
+from typing import Iterator
 
 ACTIVE = "active"
 DELETED = "deleted"
@@ -37,6 +39,54 @@ class Metric:
     dataset_name: str | None = None
     dataset_digest: str | None = None
     run_id: str | None = None
+
+
+class MetricSeries:
+    """The history of one metric key, stored as columns: 24 bytes a point (value, timestamp,
+    step in typed arrays) instead of a ~400-byte object; the rare model/dataset links are kept
+    sparsely. Reads give :class:`Metric` objects made on the fly."""
+
+    __slots__ = ("key", "_values", "_timestamps", "_steps", "_links")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._values = array("d")
+        self._timestamps = array("q")
+        self._steps = array("q")
+        self._links: dict[int, tuple[str | None, str | None, str | None]] = {}
+
+    def append(self, m: Metric) -> None:
+        self._values.append(m.value)
+        self._timestamps.append(m.timestamp)
+        self._steps.append(m.step)
+        if m.model_id or m.dataset_name or m.dataset_digest:
+            self._links[len(self._values) - 1] = (m.model_id, m.dataset_name, m.dataset_digest)
+
+    def has_point(self, value: float, timestamp: int, step: int) -> bool:
+        values, timestamps = self._values, self._timestamps
+        return any(s == step and timestamps[i] == timestamp and values[i] == value
+                   for i, s in enumerate(self._steps))
+
+    def steps(self) -> array:
+        return self._steps
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, i: int) -> Metric:
+        if i < 0:
+            i += len(self._values)
+        model_id, dataset_name, dataset_digest = self._links.get(i, (None, None, None))
+        return Metric(self.key, self._values[i], self._timestamps[i], self._steps[i],
+                      model_id, dataset_name, dataset_digest)
+
+    def __iter__(self) -> Iterator[Metric]:
+        key, links = self.key, self._links
+        for i, (value, timestamp, step) in enumerate(zip(self._values, self._timestamps, self._steps)):
+            if links and i in links:
+                yield Metric(key, value, timestamp, step, *links[i])
+            else:
+                yield Metric(key, value, timestamp, step)
 
 
 @dataclass(eq=False)
@@ -79,7 +129,7 @@ class RunData:
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
-    history: dict[str, list[Metric]] = field(default_factory=dict)
+    history: dict[str, MetricSeries] = field(default_factory=dict)
     #: per key, hashes of the (value, timestamp, step) points logged: ints, which the garbage
     #: collector does not track (a set of tuples would be walked on every collection)
     seen: dict[str, set[int]] = field(default_factory=dict)

@@ -20,7 +20,7 @@ from mlemu.services.tracking import search as srch
 from mlemu.services.tracking import validation as v
 from mlemu.services.tracking.entities import (
     ACTIVE, DATASET_CONTEXT_TAG, DELETED, LOG_MODEL_HISTORY_TAG, RUN_NAME_TAG, RUN_STATUSES, VIEW_TYPES,
-    DatasetInput, Experiment, Metric, Run, RunInfo,
+    DatasetInput, Experiment, Metric, MetricSeries, Run, RunInfo,
 )
 from mlemu.services.tracking.logged_models import LoggedModels
 from mlemu.services.tracking.names import generate_name
@@ -424,8 +424,8 @@ class Tracking(LoggedModels):
             seen = data.seen.get(m.key)
             if seen is None:
                 seen = data.seen[m.key] = set()
-                data.history[m.key] = []
-            elif h in seen and any((p.value, p.timestamp, p.step) == ident for p in data.history[m.key]):
+                data.history[m.key] = MetricSeries(m.key)
+            elif h in seen and data.history[m.key].has_point(*ident):
                 continue  # an exact duplicate (a hash match alone may be a collision)
             seen.add(h)
             data.history[m.key].append(m)
