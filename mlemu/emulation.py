@@ -24,15 +24,19 @@ class emulate:
     """Context manager and decorator; ``with mlemu.emulate() as ws: ...``.
 
     ``url`` points the clients at a loopback server instead of the in-process host.
+    ``registry_uri`` picks mlflow's model registry: ``databricks-uc`` (Unity Catalog, the
+    default) or ``databricks`` (the workspace model registry).
     """
 
     def __init__(self, workspace: Workspace | None = None, *, hermetic: bool = True,
-                 set_mlflow_uris: bool = True, url: str | None = None, **workspace_kwargs: Any) -> None:
+                 set_mlflow_uris: bool = True, url: str | None = None,
+                 registry_uri: str = "databricks-uc", **workspace_kwargs: Any) -> None:
         self.workspace = workspace
         self._kwargs = workspace_kwargs
         self.hermetic = hermetic
         self.set_mlflow_uris = set_mlflow_uris
         self.url = url
+        self.registry_uri = registry_uri
         self._saved_env: dict[str, str] = {}
         self._saved_mlflow: dict[str, Any] | None = None
 
@@ -41,7 +45,7 @@ class emulate:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with emulate(self.workspace, hermetic=self.hermetic, set_mlflow_uris=self.set_mlflow_uris,
-                         url=self.url, **self._kwargs):
+                         url=self.url, registry_uri=self.registry_uri, **self._kwargs):
                 return fn(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
 
@@ -57,7 +61,7 @@ class emulate:
         os.environ["DATABRICKS_TOKEN"] = ws.token
         if self.set_mlflow_uris:
             os.environ["MLFLOW_TRACKING_URI"] = "databricks"
-            os.environ["MLFLOW_REGISTRY_URI"] = "databricks-uc"
+            os.environ["MLFLOW_REGISTRY_URI"] = self.registry_uri
         self._saved_mlflow = _save_mlflow_state()
         if self.set_mlflow_uris:
             _reset_mlflow_globals()  # a URI set earlier in the process would bypass the env

@@ -6,7 +6,9 @@
         mlemu.calls.assert_called("tracking.experiments.create")
 
 Options come from the ``mlemu`` marker: ``@pytest.mark.mlemu(seed=7, user_name="a@b.c")``
-(any :class:`mlemu.Workspace` argument, plus ``hermetic`` and ``set_mlflow_uris``).
+(any :class:`mlemu.Workspace` argument, plus ``hermetic``, ``set_mlflow_uris`` and
+``registry_uri``: ``@pytest.mark.mlemu(registry_uri="databricks")`` points mlflow at the
+workspace model registry instead of Unity Catalog).
 """
 from __future__ import annotations
 
@@ -14,13 +16,13 @@ from typing import Any, Iterator
 
 import pytest
 
-_EMULATE_KEYS = ("hermetic", "set_mlflow_uris")
+_EMULATE_KEYS = ("hermetic", "set_mlflow_uris", "registry_uri")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mlemu(**options): options for the mlemu fixture's Workspace "
-                   "(seed, workspace_id, user_name, token, hermetic, set_mlflow_uris)")
+                   "(seed, workspace_id, user_name, token, hermetic, set_mlflow_uris, registry_uri)")
 
 
 def _options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:

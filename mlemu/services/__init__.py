@@ -21,6 +21,7 @@ BUILTIN = (
     "dbfs",              # /api/2.0/dbfs/*, /dbfs/<path>
     "unity_catalog",     # /api/2.1/unity-catalog/catalogs|schemas|tables
     "registry",          # /api/2.0/mlflow/unity-catalog/*, /api/2.1/unity-catalog/models
+    "workspace_registry",  # /api/2.0/mlflow/registered-models|model-versions|transition-requests/*
 )
 
 
