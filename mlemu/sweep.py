@@ -54,6 +54,7 @@ class Prepared:
 
     experiment_id: str = ""
     run_id: str = ""
+    run_artifact_uri: str = ""
     model_id: str = ""
     comment_id: str = ""
     tmp: str = ""
@@ -113,6 +114,13 @@ def _values(p: Prepared) -> dict[str, Any]:
         "name_or_uri": "prompts:/main.sweep.prompt/1", "uri": "prompts:/p/1",
         "server_name": "s", "endpoint_id": "e", "server_json": "{}",
     }
+
+
+class _RunModelDir:
+    """The prepared run's ``model`` artifact directory, as a ``dbfs:`` URI."""
+
+
+RUN_MODEL_DIR = _RunModelDir()
 
 
 class _BytesFactory:
@@ -240,7 +248,7 @@ def targets() -> list[Target]:
     out.append(Target("MlflowClient", mlflow_client))
     out.append(Target("MlflowClient[databricks registry]", mlflow_client, registry_uri="databricks",
                       include=lambda n: any(k in n for k in _REGISTRY_METHODS),
-                      values={"name": WS_MODEL, "source": None}))
+                      values={"name": WS_MODEL, "source": RUN_MODEL_DIR, "model_id": None}))
     return out
 
 
@@ -258,6 +266,7 @@ def prepare(ws: Workspace, tmp: str) -> Prepared:
     p.experiment_id = client.create_experiment(EXPERIMENT)
     run = client.create_run(p.experiment_id)
     p.run_id = run.info.run_id
+    p.run_artifact_uri = run.info.artifact_uri
     client.log_metric(p.run_id, "m", 1.0)
     client.log_param(p.run_id, "p", "v")
     client.set_tag(p.run_id, "t", "v")
@@ -329,6 +338,8 @@ def _arguments(target: Target, method: str, fn: Callable[..., Any], p: Prepared)
             value = values.get(param.name, "sweep")
             if value == "__tmpfile__":
                 value = os.path.join(p.tmp, "downloaded.bin")
+            elif isinstance(value, _RunModelDir):
+                value = f"{p.run_artifact_uri}/model"
             elif value == "__local__":
                 value = os.path.join(p.tmp, "local.txt")
             if value is not None or required:
@@ -379,7 +390,13 @@ def _classify(error: BaseException | None, calls: list[Any], internal: bool) -> 
         return ANSWERED, requests
     if calls[-1].status >= 400:
         return REFUSED, f"{requests} {_error_code(calls[-1], with_message=True)}".strip()
+    if type(error).__name__ in _CLIENT_REFUSALS:  # the client's own rule, after reading state
+        return CLIENT_SIDE, f"{requests}; client refused: {str(error)[:100]}"
     return BROKEN, f"{requests}; client raised {type(error).__name__}: {str(error)[:80]}"
+
+
+#: Exceptions a client raises by its own rules (not from parsing an answer).
+_CLIENT_REFUSALS = frozenset({"MlflowException", "NotImplementedError"})
 
 
 def _is_endpoint_not_found(call: Any) -> bool:
