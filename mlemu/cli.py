@@ -1,5 +1,6 @@
 """Command line: ``mlemu serve`` (a loopback workspace for subprocesses and other languages)
-and ``mlemu coverage`` (the coverage table made from the routing table)."""
+and ``mlemu coverage`` (docs/coverage.md: the coverage sweep of the real clients and the
+routing table)."""
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,20 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _coverage(args: argparse.Namespace) -> int:
-    from mlemu.coverage import render_markdown
+    import os
 
-    text = render_markdown()
+    from mlemu import coverage
+
+    if args.no_sweep:
+        previous = None
+        if args.output != "-" and os.path.exists(args.output):
+            with open(args.output, encoding="utf-8") as fh:
+                previous = coverage.split(fh.read())[0]
+        text = coverage.render_markdown(previous)
+    else:
+        from mlemu import sweep
+
+        text = coverage.render_markdown(coverage.render_sweep(sweep.run(), coverage.client_versions()))
     if args.output == "-":
         sys.stdout.write(text)
     else:
@@ -70,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=_serve)
     cov = sub.add_parser("coverage", help="print the coverage table of emulated endpoints")
     cov.add_argument("-o", "--output", default="-")
+    cov.add_argument("--no-sweep", action="store_true",
+                     help="only regenerate the routing table (keep the sweep section of --output)")
     cov.set_defaults(func=_coverage)
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -30,12 +30,14 @@ class emulate:
     ``url`` points the clients at a loopback server instead of the in-process host;
     ``virtual_time=True`` makes ``time.sleep`` instant and advances the workspace clock
     (:mod:`mlemu.virtual_clock`); ``allow_hosts`` names hosts (``"name"`` or ``"name:port"``)
-    hermetic mode lets through.
+    hermetic mode lets through. ``registry_uri`` picks mlflow's model registry:
+    ``databricks-uc`` (Unity Catalog, the default) or ``databricks`` (the workspace registry).
     """
 
     def __init__(self, workspace: Workspace | None = None, *, hermetic: bool = True,
                  set_mlflow_uris: bool = True, url: str | None = None, virtual_time: bool = False,
-                 allow_hosts: tuple[str, ...] | list[str] = (), **workspace_kwargs: Any) -> None:
+                 allow_hosts: tuple[str, ...] | list[str] = (), registry_uri: str = "databricks-uc",
+                 **workspace_kwargs: Any) -> None:
         self.workspace = workspace
         self._kwargs = workspace_kwargs
         self.hermetic = hermetic
@@ -44,6 +46,7 @@ class emulate:
         self.url = url
         self.virtual_time = virtual_time
         self._virtual_time: Any = None
+        self.registry_uri = registry_uri
         self._saved_env: dict[str, str] = {}
         self._saved_mlflow: dict[str, Any] | None = None
 
@@ -53,7 +56,7 @@ class emulate:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with emulate(self.workspace, hermetic=self.hermetic, set_mlflow_uris=self.set_mlflow_uris,
                          url=self.url, virtual_time=self.virtual_time, allow_hosts=self.allow_hosts,
-                         **self._kwargs):
+                         registry_uri=self.registry_uri, **self._kwargs):
                 return fn(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
 
@@ -69,7 +72,7 @@ class emulate:
         os.environ["DATABRICKS_TOKEN"] = ws.token
         if self.set_mlflow_uris:
             os.environ["MLFLOW_TRACKING_URI"] = "databricks"
-            os.environ["MLFLOW_REGISTRY_URI"] = "databricks-uc"
+            os.environ["MLFLOW_REGISTRY_URI"] = self.registry_uri
         self._saved_mlflow = _save_mlflow_state()
         if self.set_mlflow_uris:
             _reset_mlflow_globals()  # a URI set earlier in the process would bypass the env

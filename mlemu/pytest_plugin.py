@@ -11,9 +11,10 @@ of that workspace in one line. At ``pytest_configure`` the plugin makes the impo
 clean-room clients (before test modules are collected), see :mod:`mlemu.feature_store.shim`.
 
 Options come from the ``mlemu`` marker: ``@pytest.mark.mlemu(seed=7, user_name="a@b.c")``
-(any :class:`mlemu.Workspace` argument, plus ``hermetic``, ``allow_hosts``, ``set_mlflow_uris``
-and ``virtual_time``: ``time.sleep`` returns at once and advances the workspace clock).
-In hermetic mode (the default) every outbound connection but to the emulated workspace,
+(any :class:`mlemu.Workspace` argument, plus ``hermetic``, ``allow_hosts``, ``set_mlflow_uris``,
+``registry_uri`` (``"databricks"`` points mlflow at the workspace model registry instead of
+Unity Catalog) and ``virtual_time``: ``time.sleep`` returns at once and advances the workspace
+clock). In hermetic mode (the default) every outbound connection but to the emulated workspace,
 mlemu's own loopback servers and ``allow_hosts=["name", "name:port"]`` is refused.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, Iterator
 
 import pytest
 
-_EMULATE_KEYS = ("hermetic", "set_mlflow_uris", "allow_hosts", "virtual_time")
+_EMULATE_KEYS = ("hermetic", "set_mlflow_uris", "allow_hosts", "virtual_time", "registry_uri")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,7 +33,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mlemu(**options): options for the mlemu fixture's Workspace "
                    "(seed, workspace_id, user_name, token, journal_size, hermetic, allow_hosts, "
-                   "set_mlflow_uris, virtual_time)")
+                   "set_mlflow_uris, virtual_time, registry_uri)")
 
 
 def _options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:

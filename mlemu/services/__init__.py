@@ -22,6 +22,7 @@ BUILTIN = (
     "unity_catalog",     # /api/2.1/unity-catalog/catalogs|schemas|tables
     "registry",          # /api/2.0/mlflow/unity-catalog/*, /api/2.1/unity-catalog/models
     "serving",           # /api/2.0/serving-endpoints/*, /serving-endpoints/<name>/invocations
+    "workspace_registry",  # /api/2.0/mlflow/registered-models|model-versions|transition-requests/*
 )
 
 

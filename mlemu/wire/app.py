@@ -23,6 +23,10 @@ Answer = tuple[int, dict[str, str], bytes]
 
 _JSON = "application/json"
 
+#: Appended to ENDPOINT_NOT_FOUND: the endpoint may exist on Databricks, mlemu just does not answer it.
+NOT_EMULATED_HINT = ("mlemu does not emulate this endpoint; the emulated endpoints and client calls "
+                     "are listed in docs/coverage.md (`mlemu coverage`).")
+
 
 # json.dumps' options, without the cycle check (answers are trees; ~15 % faster on big pages).
 _ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
@@ -64,7 +68,7 @@ class App:
                 pass
             except Exception:  # werkzeug redirects etc.: treat as unknown
                 pass
-        raise ApiError("ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
+        raise ApiError("ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'. {NOT_EMULATED_HINT}")
 
     # -- dispatch --------------------------------------------------------------------------
     def handle(self, ws: "WorkspaceState", method: str, raw_path: str, query_string: str,
@@ -77,7 +81,11 @@ class App:
         req = Request(ws, method, path, query, headers, body, base_url)
         operation = "unknown"
         try:
-            route, path_args = self.match(method, path)
+            try:
+                route, path_args = self.match(method, path)
+            except ApiError:
+                ws.authenticate(headers.get("authorization"))  # Databricks checks the token first
+                raise
             operation = route.operation
             if route.auth:
                 ws.authenticate(headers.get("authorization"))

@@ -111,7 +111,9 @@ def test_sdk_sees_a_databricks_error_for_an_oversized_body(srv, mlemu):
 
 @pytest.mark.parametrize("method", [b"TRACE", b"PROPFIND", b"BREW"])
 def test_unknown_methods_answer_json(srv, method):
-    raw = method + b" /api/2.0/workspace/list HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+    # With a valid token: unknown routes check the token first, as Databricks does.
+    raw = (method + b" /api/2.0/workspace/list HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+           + f"Authorization: Bearer {srv.ws.token}\r\n\r\n".encode())
     err = _assert_json_error(*_exchange(srv, raw), 404)
     assert err["error_code"] == "ENDPOINT_NOT_FOUND"
 

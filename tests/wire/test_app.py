@@ -14,7 +14,16 @@ def test_unknown_route_is_endpoint_not_found_naming_it(mlemu, auth):
     r = requests.get(f"{mlemu.host}/api/2.0/no/such/thing", headers=auth)
     assert r.status_code == 404
     assert r.json() == {"error_code": "ENDPOINT_NOT_FOUND",
-                        "message": "No API found for 'GET /api/2.0/no/such/thing'"}
+                        "message": "No API found for 'GET /api/2.0/no/such/thing'. mlemu does not "
+                                   "emulate this endpoint; the emulated endpoints and client calls "
+                                   "are listed in docs/coverage.md (`mlemu coverage`)."}
+
+
+def test_unknown_route_checks_the_token_first(mlemu):
+    """Databricks authenticates before routing: no token is 401, a wrong one 403, not 404."""
+    assert requests.get(f"{mlemu.host}/api/2.0/no/such/thing").status_code == 401
+    r = requests.get(f"{mlemu.host}/api/2.0/no/such/thing", headers={"Authorization": "Bearer nope"})
+    assert r.status_code == 403
 
 
 def test_unknown_route_through_the_sdk(mlemu):

@@ -20,6 +20,7 @@ from mlemu.services.files.wire import (
     OCTET_STREAM, CreateUrlArgs, ListDirectoryArgs, Unsatisfiable, check_expire_time,
     directory_entry, http_date, json_error, parse_bool, parse_http_date, parse_range, s3_error_xml)
 from mlemu.wire.paging import page_body
+from mlemu.wire.app import NOT_EMULATED_HINT
 from mlemu.wire.request import Reply, Request
 from mlemu.wire.routing import RouteTable
 
@@ -104,7 +105,7 @@ def multipart(req: Request, path: str) -> Reply:
     action = _query(req, "action") or ""
     raise ApiError("ENDPOINT_NOT_FOUND",
                    f"Multipart uploads (action={action}) are not supported by mlemu; "
-                   "upload the file with a single PUT.", 404)
+                   f"upload the file with a single PUT. {NOT_EMULATED_HINT}", 404)
 
 
 # -- directories ---------------------------------------------------------------------------

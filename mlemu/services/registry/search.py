@@ -63,7 +63,13 @@ def predicate(filter_string: str | None) -> Callable[["ModelVersion"], bool]:
     return lambda mv: all(c.matches(mv) for c in clauses)
 
 
-def _tokenize(s: str) -> list[tuple[str, str]]:
+def tokenize(s: str, bad: Callable[[str], Exception] | None = None) -> list[tuple[str, str]]:
+    """``(kind, text)`` tokens of a filter: ``str`` (unquoted), ``op``, ``word``. ``bad`` makes
+    the error for an untokenizable filter (shared with the workspace registry's grammar)."""
+    return _tokenize(s, bad or _bad)
+
+
+def _tokenize(s: str, bad: Callable[[str], Exception] | None = None) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     pos = 0
     while pos < len(s):
@@ -71,7 +77,7 @@ def _tokenize(s: str) -> list[tuple[str, str]]:
             break
         m = _TOKEN.match(s, pos)
         if m is None or m.end() == pos:
-            raise _bad(s)
+            raise (bad or _bad)(s)
         kind = m.lastgroup or ""
         text = m.group(kind)
         if kind == "str":

@@ -154,6 +154,7 @@ class Run:
     model_inputs: list[str] = field(default_factory=list)
     model_outputs: list[tuple[str, int]] = field(default_factory=list)
     deleted_with_experiment: bool = False
+    deleted_time: int | None = None  # when it was last deleted (bulk restore-runs selects on it)
 
 
 @dataclass(eq=False)

@@ -52,6 +52,15 @@ routes.get(f"{X}/experiments/search", "experiments.search", body=w.SearchExperim
            client_calls=("WorkspaceClient.experiments.search_experiments",))(_search_experiments)
 
 
+@routes.get(f"{X}/experiments/list", "experiments.list", body=w.ListExperimentsArgs,
+            client_calls=("WorkspaceClient.experiments.list_experiments",))
+def list_experiments(req: Request) -> dict:
+    """The deprecated listing: experiments/search without filter or order."""
+    a = req.args
+    found, token = req.ws.tracking.search_experiments(a.view, None, (), a.max_results, a.page_token)
+    return page_body("experiments", [w.experiment_out(e) for e in found], token)
+
+
 @routes.post(f"{X}/experiments/update", "experiments.update", body=w.UpdateExperimentArgs,
              client_calls=("MlflowClient.rename_experiment",))
 def update_experiment(req: Request) -> dict:
@@ -129,6 +138,22 @@ def delete_run(req: Request) -> dict:
 def restore_run(req: Request) -> dict:
     req.ws.tracking.restore_run(req.args.id)
     return {}
+
+
+@routes.post(f"{X}/databricks/runs/delete-runs", "runs.delete-runs", body=w.DeleteRunsArgs,
+             client_calls=("WorkspaceClient.experiments.delete_runs",))
+def delete_runs(req: Request) -> dict:
+    a = req.args
+    return {"runs_deleted": req.ws.tracking.delete_runs(a.experiment_id, a.max_timestamp_millis,
+                                                        a.max_runs)}
+
+
+@routes.post(f"{X}/databricks/runs/restore-runs", "runs.restore-runs", body=w.RestoreRunsArgs,
+             client_calls=("WorkspaceClient.experiments.restore_runs",))
+def restore_runs(req: Request) -> dict:
+    a = req.args
+    return {"runs_restored": req.ws.tracking.restore_runs(a.experiment_id, a.min_timestamp_millis,
+                                                          a.max_runs)}
 
 
 @routes.post(f"{X}/runs/log-metric", "runs.log-metric", body=w.LogMetricArgs,

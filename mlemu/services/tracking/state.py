@@ -229,11 +229,39 @@ class Tracking(LoggedModels):
         run = self.get_run(run_id)
         run.info.lifecycle_stage = DELETED
         run.deleted_with_experiment = False
+        run.deleted_time = self._ws.clock.now_ms()
 
     def restore_run(self, run_id: str) -> None:
         run = self.get_run(run_id)
         run.info.lifecycle_stage = ACTIVE
         run.deleted_with_experiment = False
+        run.deleted_time = None
+
+    def delete_runs(self, experiment_id: str, max_timestamp_millis: int, max_runs: int | None) -> int:
+        """Bulk delete (Databricks ``delete-runs``): active runs of the experiment started at or
+        before ``max_timestamp_millis``, oldest first, at most ``max_runs`` (<= 10,000)."""
+        exp = self.get_experiment(experiment_id)
+        limit = _bulk_limit(max_runs)
+        runs = sorted((self._runs[r] for r in exp.run_ids
+                       if self._runs[r].info.lifecycle_stage == ACTIVE
+                       and self._runs[r].info.start_time <= max_timestamp_millis),
+                      key=lambda r: (r.info.start_time, r.info.run_id))[:limit]
+        for run in runs:
+            self.delete_run(run.info.run_id)
+        return len(runs)
+
+    def restore_runs(self, experiment_id: str, min_timestamp_millis: int, max_runs: int | None) -> int:
+        """Bulk restore (Databricks ``restore-runs``): runs of the experiment deleted at or after
+        ``min_timestamp_millis``, earliest deletion first, at most ``max_runs`` (<= 10,000)."""
+        exp = self.get_experiment(experiment_id)
+        limit = _bulk_limit(max_runs)
+        runs = sorted((self._runs[r] for r in exp.run_ids
+                       if self._runs[r].info.lifecycle_stage == DELETED
+                       and (self._runs[r].deleted_time or 0) >= min_timestamp_millis),
+                      key=lambda r: (r.deleted_time or 0, r.info.run_id))[:limit]
+        for run in runs:
+            self.restore_run(run.info.run_id)
+        return len(runs)
 
     def log_metric(self, run_id: str, key: str, value: float, timestamp: int | None = None, step: int = 0,
                    model_id: str | None = None, dataset_name: str | None = None,
@@ -445,6 +473,7 @@ class Tracking(LoggedModels):
             if run.info.lifecycle_stage == ACTIVE:
                 run.info.lifecycle_stage = DELETED
                 run.deleted_with_experiment = True
+                run.deleted_time = now
 
     def _sync_tree(self, path: str) -> None:
         """An experiment whose workspace object went away (its folder was deleted through the
@@ -540,3 +569,15 @@ def _run_matches(run: Run, clauses: list[srch.Clause]) -> bool:
 
 def _run_sort_value(run: Run, key: srch.OrderKey) -> Any:
     return _run_value(run, key.kind, key.key)
+
+
+#: Databricks' ceiling (and default) for ``max_runs`` of delete-runs / restore-runs.
+MAX_BULK_RUNS = 10000
+
+
+def _bulk_limit(max_runs: int | None) -> int:
+    if max_runs is None or max_runs == 0:
+        return MAX_BULK_RUNS
+    if max_runs < 0 or max_runs > MAX_BULK_RUNS:
+        raise invalid(f"max_runs must be between 1 and {MAX_BULK_RUNS}, got {max_runs}.")
+    return max_runs

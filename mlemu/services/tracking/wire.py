@@ -76,6 +76,26 @@ class ExperimentIdArgs(_Args):
     experiment_id: ExpId
 
 
+class DeleteRunsArgs(ExperimentIdArgs):
+    max_timestamp_millis: int
+    max_runs: int | None = None
+
+
+class RestoreRunsArgs(ExperimentIdArgs):
+    min_timestamp_millis: int
+    max_runs: int | None = None
+
+
+class ListExperimentsArgs(_Args):
+    view_type: Any = None
+    max_results: int | None = None
+    page_token: str | None = None
+
+    @property
+    def view(self) -> str | None:
+        return _enum(self.view_type, _VIEW_TYPES)
+
+
 class GetByNameArgs(_Args):
     experiment_name: str
 

@@ -1,0 +1,1 @@
+"""The workspace model registry (registry URI ``databricks``)."""
