@@ -8,9 +8,9 @@ Databricks rules kept here (refusals are ``INVALID_PARAMETER_VALUE`` unless note
   not the length; 63 is the length its UI accepts];
 * a config has 1..10 served entities (``served_entities``, or the legacy ``served_models``
   with ``model_name``/``model_version``; not both);
-* a served entity names a registered model and a version: the model must exist
-  (``RESOURCE_DOES_NOT_EXIST``) and the version must be ``READY``; external and foundation
-  models need no version;
+* a served entity names a registered model (Unity Catalog ``catalog.schema.model`` or a
+  workspace-registry name) and a version: the model must exist (``RESOURCE_DOES_NOT_EXIST``)
+  and the version must be ``READY``; external and foundation models need no version;
 * a served entity's name defaults to ``<model>-<version>`` (the last level of a Unity Catalog
   name: ``catalog.schema.fraud_model`` v3 is ``fraud_model-3``; an external model's name with
   ``.`` and ``:`` replaced by ``-``) and is unique in the config;

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from mlemu.core.errors import ApiError
 
 if TYPE_CHECKING:
-    from mlemu.core.storage import Storage
+    from mlemu.core.storage import Namespace, Storage
 
 CACHE_SIZE = 16
 
@@ -37,10 +37,11 @@ class Prediction:
     body: bytes
 
 
-def model_files(storage: "Storage", files_path: str) -> dict[str, bytes]:
+def model_files(storage: "Storage", files_path: str, namespace: "Namespace" = "files") -> dict[str, bytes]:
     """Every file of a model version, by path relative to its root."""
     root = files_path.rstrip("/") + "/"
-    return {f.path[len(root):]: storage.read("files", f.path) for f in storage.walk_files("files", files_path)}
+    return {f.path[len(root):]: storage.read(namespace, f.path)
+            for f in storage.walk_files(namespace, files_path)}
 
 
 def digest(files: dict[str, bytes]) -> str:

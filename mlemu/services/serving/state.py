@@ -8,7 +8,9 @@ The state machine, as Databricks moves it:
 * the update settles on a later ``GET``: by default the next one (so the SDK's
   ``create_and_wait`` returns without sleeping); ``update_polls`` GETs answer
   ``IN_PROGRESS`` first. Settling promotes ``pending_config`` to ``config`` with
-  ``config_version`` + 1, entities ``DEPLOYMENT_READY``, ``ready = READY``;
+  ``config_version`` + 1, entities ``DEPLOYMENT_READY``, ``ready = READY``. Settling loads
+  each new entity's model, as the serving container would: one that cannot be loaded fails
+  the update like :meth:`fail_next_update` does, with the load error as its message;
 * :meth:`fail_next_update` makes the next update end ``UPDATE_FAILED`` with the new served
   entities ``DEPLOYMENT_FAILED`` (and the message) in ``pending_config``; the previous config
   keeps serving, as on Databricks, and a new ``update_config`` (the rollback) is accepted;
@@ -69,6 +71,17 @@ class Endpoint:
             return None
         prefix = itc.get("table_name_prefix") or self.name
         return f"{itc['catalog_name']}.{itc['schema_name']}.{prefix}_payload"
+
+
+@dataclass(frozen=True)
+class ServedVersion:
+    """What serving needs of a registered model version, from either registry."""
+
+    id: str
+    name: str
+    status: str
+    namespace: str     # storage namespace of its files ("files" for UC, "dbfs" for the workspace registry)
+    files_path: str
 
 
 @dataclass(frozen=True)
@@ -212,6 +225,12 @@ class Serving:
         if endpoint.config_update != IN_PROGRESS or pending is None:
             return endpoint
         previous = {e.name for e in endpoint.config.entities} if endpoint.config else set()
+        if endpoint.failure is None:  # deploying = loading each new model, as the container does
+            for e in pending.entities:
+                if e.deployment != READY and e.is_local_model:
+                    endpoint.failure = self._load_problem(e)
+                    if endpoint.failure is not None:
+                        break
         if endpoint.failure is not None:
             for e in pending.entities:
                 if e.name not in previous or e.deployment != READY:
@@ -283,9 +302,14 @@ class Serving:
             client_request_id, model_body = _split_client_request_id(body)
             key = self._model_key(entity) if entity.is_local_model else None
         if key is not None:
-            model = predictor.load(key, lambda: self._model_files(entity))
-            result = predictor.predict(model, model_body, content_type)
-            answer = Answer(result.status, result.body, entity.name)
+            try:
+                model = predictor.load(key, lambda: self._model_files(entity))
+            except Exception as e:  # loaded at deployment; only a changed environment gets here
+                answer = Answer(400, _error("BAD_REQUEST", f"The model of '{entity.name}' could not "
+                                            f"be loaded: {type(e).__name__}: {e}"), entity.name)
+            else:
+                result = predictor.predict(model, model_body, content_type)
+                answer = Answer(result.status, result.body, entity.name)
         else:
             answer = self._invoke_plugin(endpoint, entity, model_body)
         with ws.lock:
@@ -294,17 +318,42 @@ class Serving:
                         answer=answer, request=body)
         return answer
 
+    def _served_version(self, entity_name: str, version: str) -> ServedVersion:
+        """A registered model version: Unity Catalog (``catalog.schema.model``) or the
+        workspace model registry (a flat name)."""
+        if entity_name.count(".") == 2:
+            mv = self._ws.registry.get_version(entity_name, version)
+            return ServedVersion(mv.id, mv.full_name, mv.status, "files", mv.files_path)
+        if "." in entity_name:
+            raise invalid(f"Invalid entity name '{entity_name}': name a Unity Catalog model "
+                          "(catalog.schema.model) or a workspace model registry model.")
+        wmv = self._ws.workspace_registry.get_version(entity_name, version)
+        return ServedVersion(wmv.id, wmv.name, wmv.status, "dbfs", wmv.files_path)
+
     def _model_key(self, entity: ServedEntity) -> str:
-        mv = self._ws.registry.get_version(entity.entity_name, entity.entity_version)
-        key = self._digests.get(mv.id)
+        version = self._served_version(entity.entity_name or "", entity.entity_version or "")
+        key = self._digests.get(version.id)
         if key is None:
-            key = self._digests[mv.id] = predictor.digest(self._model_files(entity))
+            key = self._digests[version.id] = predictor.digest(self._model_files(entity))
         return key
 
     def _model_files(self, entity: ServedEntity) -> dict[str, bytes]:
         with self._ws.lock:
-            mv = self._ws.registry.get_version(entity.entity_name, entity.entity_version)
-            return predictor.model_files(self._ws.storage, mv.files_path)
+            version = self._served_version(entity.entity_name or "", entity.entity_version or "")
+            return predictor.model_files(self._ws.storage, version.files_path, version.namespace)
+
+    def _load(self, entity: ServedEntity) -> Any:
+        return predictor.load(self._model_key(entity), lambda: self._model_files(entity))
+
+    def _load_problem(self, entity: ServedEntity) -> str | None:
+        """Why the entity's model cannot be loaded (a deployment failure), or None."""
+        try:
+            self._load(entity)
+        except Exception as e:  # any load error fails the deployment, as the container would
+            message = e.message if isinstance(e, ApiError) else f"{type(e).__name__}: {e}"
+            return (f"Failed to load the model of served entity '{entity.name}' "
+                    f"({entity.entity_name} version {entity.entity_version}): {message}")
+        return None
 
     def _invoke_plugin(self, endpoint: Endpoint, entity: ServedEntity, body: bytes) -> Answer:
         """Entities mlemu cannot load (external and foundation models) are answered by a
@@ -398,12 +447,9 @@ class Serving:
                             _without_secrets(external), legacy, READY if unchanged else CREATING)
 
     def _check_version(self, entity_name: str, version: str) -> None:
-        if entity_name.count(".") != 2:
-            raise not_found(f"Registered model '{entity_name}' does not exist. mlemu serves Unity "
-                            "Catalog models (catalog.schema.model).")
-        mv = self._ws.registry.get_version(entity_name, version)
+        mv = self._served_version(entity_name, version)
         if mv.status != "READY":
-            raise invalid(f"Model version {version} of '{mv.full_name}' is not ready to be served: its "
+            raise invalid(f"Model version {version} of '{mv.name}' is not ready to be served: its "
                           f"status is {mv.status}.")
 
     def _auto_capture(self, endpoint_name: str, raw: dict[str, Any] | None,

@@ -196,3 +196,38 @@ def test_seed_endpoint_fixture_helper(mlemu, w, fraud_model):
     mlemu.serving.seed_endpoint("ep", MODEL)
     ep = w.serving_endpoints.get("ep")
     assert ep.state.ready.value == "READY" and ep.config.served_entities[0].entity_version == "4"
+
+
+def test_a_model_that_cannot_load_fails_the_deployment(mlemu, w, fraud_model):
+    from tests.services.registry.conftest import MLMODEL  # a signed MLmodel with no flavor to load
+
+    mlemu.registry.register_files(MODEL, {"MLmodel": MLMODEL, "model.pkl": b"not a model"})  # version 5
+    with pytest.raises(OperationFailed, match="UPDATE_FAILED"):
+        w.serving_endpoints.create_and_wait("ep", config=config("ep", entity("5")))
+    ep = w.serving_endpoints.get("ep")
+    assert ep.state.ready.value == "NOT_READY"
+    failed = ep.pending_config.served_entities[0]
+    assert failed.state.deployment.value == "DEPLOYMENT_FAILED"
+    assert "Failed to load the model of served entity 'fraud_model-5'" in failed.state.deployment_state_message
+    assert not mlemu.internal_errors
+
+
+def test_workspace_registry_versions_are_served(mlemu, w, saved_models, X, champion):
+    import os
+
+    champion_dir = saved_models[0]
+    files = {}
+    for root, _, names in os.walk(champion_dir):
+        for n in names:
+            path = os.path.join(root, n)
+            with open(path, "rb") as fh:
+                files[os.path.relpath(path, champion_dir)] = fh.read()
+    mlemu.workspace_registry.register_files("fraud_model", files, stage="Production")
+    w.serving_endpoints.create_and_wait("ws-ep", config=config("ws-ep", ServedEntityInput(
+        entity_name="fraud_model", entity_version="1", workload_size="Small", scale_to_zero_enabled=True)))
+    answer = w.serving_endpoints.query("ws-ep", dataframe_records=X.head(3).to_dict("records"))
+    assert answer.predictions == champion.predict(X.head(3)).tolist()
+    assert answer.served_model_name == "fraud_model-1"
+    with pytest.raises(ResourceDoesNotExist):
+        w.serving_endpoints.create("nope", config=config("nope", ServedEntityInput(
+            entity_name="no_such_model", entity_version="1")))

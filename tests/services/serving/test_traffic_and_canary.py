@@ -127,3 +127,13 @@ def test_virtual_time_restores_sleep(mlemu):
         time.sleep(7200)
         assert mlemu.clock.now_ms() - before >= 7200 * 1000
     assert time.sleep is real
+
+
+def test_virtual_time_ticks_freezegun_when_it_is_active(mlemu):
+    import freezegun
+
+    with freezegun.freeze_time("2026-01-01 00:00:00"), mlemu_pkg.virtual_time(mlemu):
+        before_wall, before_ws = time.time(), mlemu.clock.now_ms()
+        time.sleep(90)
+        assert time.time() - before_wall == 90
+        assert mlemu.clock.now_ms() - before_ws == 90_000
