@@ -32,7 +32,7 @@ from mlemu.workspace import Workspace
 
 #: ``WorkspaceClient`` attributes the sweep walks; later services are added here.
 SDK_SERVICES = ("experiments", "registered_models", "model_versions", "catalogs", "schemas", "tables",
-                "files", "dbfs", "workspace", "current_user", "model_registry")
+                "files", "dbfs", "workspace", "current_user", "model_registry", "serving_endpoints")
 
 ANSWERED, REFUSED, NOT_EMULATED, CLIENT_SIDE, BROKEN = (
     "answered", "refused", "not emulated", "client-side", "broken")
@@ -46,6 +46,8 @@ WS_MODEL = "ws_model"
 VOLUME_FILE = "/Volumes/main/sweep/vol/f.txt"
 DBFS_FILE = "/tmp/sweep/f.txt"
 FOLDER = "/Shared/sweep-folder"
+SERVED_MODEL = "main.sweep.served"
+ENDPOINT = "sweep-ep"
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Prepared:
     run_artifact_uri: str = ""
     model_id: str = ""
     comment_id: str = ""
+    endpoint_id: str = ""
     tmp: str = ""
 
 
@@ -113,6 +116,7 @@ def _values(p: Prepared) -> dict[str, Any]:
         "prompt_uri": "prompts:/main.sweep.prompt/1", "template": "Hi {{name}}",
         "name_or_uri": "prompts:/main.sweep.prompt/1", "uri": "prompts:/p/1",
         "server_name": "s", "endpoint_id": "e", "server_json": "{}",
+        "serving_endpoint_id": p.endpoint_id,
     }
 
 
@@ -188,6 +192,13 @@ OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("w.model_registry", "reject_transition_request"): {"stage": "Staging"},
     ("w.model_registry", "delete_transition_request"): {"stage": "Staging"},
     ("w.model_registry", "rename_model"): {"new_name": "ws_renamed"},
+    ("w.serving_endpoints", "create"): {"name": "sweep-new", "config": Lazy(lambda: _endpoint_config())},
+    ("w.serving_endpoints", "create_and_wait"): {"name": "sweep-new", "config": Lazy(lambda: _endpoint_config())},
+    ("w.serving_endpoints", "update_config"): {
+        "served_entities": Lazy(lambda: _endpoint_config().served_entities)},
+    ("w.serving_endpoints", "update_config_and_wait"): {
+        "served_entities": Lazy(lambda: _endpoint_config().served_entities)},
+    ("w.serving_endpoints", "query"): {"dataframe_records": [{"x": 1.0}]},
     ("MlflowClient", "create_experiment"): {"name": "/Shared/sweep-new"},
     ("MlflowClient", "get_experiment_by_name"): {"name": EXPERIMENT},
     ("MlflowClient", "create_registered_model"): {"name": "main.sweep.new_model"},
@@ -228,7 +239,36 @@ SDK_SERVICE_VALUES: dict[str, dict[str, Any]] = {
     "model_registry": {"name": WS_MODEL},
     "files": {"path": VOLUME_FILE},
     "dbfs": {"path": DBFS_FILE},
+    "serving_endpoints": {"name": ENDPOINT, "served_model_name": "served-1"},
 }
+
+
+def _endpoint_config() -> Any:
+    from databricks.sdk.service.serving import EndpointCoreConfigInput, ServedEntityInput
+    return EndpointCoreConfigInput(name="sweep-new", served_entities=[
+        ServedEntityInput(entity_name=SERVED_MODEL, entity_version="1", workload_size="Small",
+                          scale_to_zero_enabled=True)])
+
+
+_served_model_dir: list[str] = []
+
+
+def _served_model() -> str:
+    """A tiny pyfunc model saved once per process (the sweep serves it)."""
+    if not _served_model_dir:
+        import mlflow
+        import pandas as pd
+        from mlflow.models import infer_signature
+
+        class Echo(mlflow.pyfunc.PythonModel):  # pickled by value: loads without mlemu
+            def predict(self, context: Any, model_input: Any, params: Any = None) -> list[float]:
+                return [float(x) for x in model_input["x"]]
+
+        path = os.path.join(tempfile.mkdtemp(prefix="mlemu-sweep-model-"), "model")
+        mlflow.pyfunc.save_model(path, python_model=Echo(), pip_requirements=["mlflow"],
+                                 signature=infer_signature(pd.DataFrame({"x": [1.0]}), [1.0]))
+        _served_model_dir.append(path)
+    return _served_model_dir[0]
 
 
 def targets() -> list[Target]:
@@ -288,6 +328,8 @@ def prepare(ws: Workspace, tmp: str) -> Prepared:
     reg.register_files(WS_MODEL, {"MLmodel": b"flavors: {}\n"}, stage="Production")
     reg.request_transition(WS_MODEL, 1, "Staging", "please")
     p.comment_id = reg.create_comment(WS_MODEL, 1, "first").id
+    ws.registry.register_local_model(SERVED_MODEL, _served_model())
+    p.endpoint_id = ws.serving.seed_endpoint(ENDPOINT, SERVED_MODEL).id
     ws.calls.clear()
     return p
 
@@ -366,6 +408,10 @@ def _call_with_timeout(fn: Callable[..., Any], kwargs: dict[str, Any]) -> BaseEx
 
 def _consume(result: Any) -> None:
     """Lists are lazy iterators and downloads are streams: pull a little of each."""
+    from databricks.sdk.service._internal import Wait
+
+    if isinstance(result, Wait):  # a long-running operation's first answer: nothing to pull
+        return
     if isinstance(result, Iterator) or inspect.isgenerator(result):
         list(itertools.islice(result, 3))
         return
