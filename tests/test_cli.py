@@ -7,21 +7,13 @@ import sys
 
 import pytest
 
+from tests.serve_cli import serve_cli
+
 
 @pytest.fixture
 def served(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "mlemu.cli", "serve", "--port", "0",
-                             "--artifact-root", str(tmp_path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        env = {}
-        for _ in range(2):
-            key, _, value = proc.stdout.readline().strip().removeprefix("export ").partition("=")
-            env[key] = value
+    with serve_cli("--artifact-root", str(tmp_path)) as env:
         yield env
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_serve_answers_a_client_in_another_process(served):

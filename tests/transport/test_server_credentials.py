@@ -4,31 +4,21 @@ pre-signed URLs are signed with a per-workspace secret and built from the server
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 import warnings
 
 import pytest
 import requests
 
 from mlemu import Workspace, emulate, serve
+from tests.serve_cli import serve_cli
 from mlemu.transport.server import LoopbackServer, is_loopback
 
 VOL = "/Volumes/main/default/vol"
 
 
 def _serve_and_read_env(*extra: str) -> dict[str, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "mlemu.cli", "serve", "--port", "0", "--memory", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        env = {}
-        for _ in range(2):
-            key, _, value = proc.stdout.readline().strip().removeprefix("export ").partition("=")
-            env[key] = value
+    with serve_cli("--memory", *extra) as env:
         return env
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_two_default_servers_have_different_unpredictable_tokens():
