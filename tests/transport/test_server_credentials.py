@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from mlemu import Workspace, emulate, serve
-from tests.serve_cli import serve_cli
 from mlemu.transport.server import LoopbackServer, is_loopback
+from tests.serve_cli import serve_cli
 
 VOL = "/Volumes/main/default/vol"
 
