@@ -57,6 +57,11 @@ class WorkspaceFiles:
             raise not_found(f"Path ({p}) doesn't exist.")
         return obj
 
+    def by_id(self, object_id: object) -> WorkspaceObject | None:
+        """The object with this id (the permissions API names objects by id), or None."""
+        text = str(object_id)
+        return next((o for o in self._objects.values() if str(o.object_id) == text), None)
+
     def exists(self, path: str) -> bool:
         return clean_path(path) in self._objects
 
