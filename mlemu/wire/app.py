@@ -125,7 +125,7 @@ class App:
         try:
             return model.model_validate(params)
         except ValidationError as e:
-            raise _validation_error(e) from None
+            raise validation_error(e) from None
 
     @staticmethod
     def _render(ws: "WorkspaceState", result: Any) -> tuple[int, dict[str, str], bytes, Any]:
@@ -165,7 +165,7 @@ def _list_fields_of(model: type) -> frozenset[str]:
     return frozenset(names)
 
 
-def _validation_error(e: Any) -> ApiError:
+def validation_error(e: Any) -> ApiError:
     """A refused request body in the words of Databricks' (and mlflow's) servers: the request's
     own field path (``metrics[0].key``), never pydantic's wording or internal names."""
     err = e.errors(include_url=False)[0]
