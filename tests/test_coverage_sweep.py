@@ -53,8 +53,8 @@ def test_gaps_found_by_the_sweep_are_answered(results, target, method):
 
 
 def test_unemulated_endpoints_are_reported_as_such(results):
-    """Workspace export is not emulated: the sweep says so instead of hiding it."""
-    assert _outcome(results, "w.workspace", "export") == sweep.NOT_EMULATED
+    """Registry webhooks are not emulated: the sweep says so instead of hiding it."""
+    assert _outcome(results, "w.model_registry", "list_webhooks") == sweep.NOT_EMULATED
 
 
 def test_committed_page_is_current_for_its_client_versions(results):
