@@ -1,4 +1,5 @@
-"""Command line: ``mlemu serve`` (a loopback workspace for subprocesses and other languages)
+"""Command line: ``mlemu serve`` (a loopback workspace for subprocesses and other languages;
+``--ui`` adds the MLflow web UI)
 and ``mlemu coverage`` (docs/coverage.md: the coverage sweep of the real clients and the
 routing table)."""
 from __future__ import annotations
@@ -20,6 +21,18 @@ def _serve(args: argparse.Namespace) -> int:
     ws = Workspace(seed=args.seed, user_name=args.user, token=token, artifact_root=root,
                    secret=secrets.token_bytes(32), journal_size=args.journal)
     ws.calls.max_body_bytes = args.journal_max_body
+    if args.ui:
+        from mlemu.ui import server as ui_server
+        from mlemu.ui.bundle import UiUnavailable, build_dir
+        try:
+            build_dir()
+        except UiUnavailable as e:
+            print(f"mlemu serve --ui: {e}", file=sys.stderr, flush=True)
+            return 2
+        print(f"# mlemu is serving (files under {root or 'memory'}); Ctrl-C to stop",
+              file=sys.stderr, flush=True)
+        return ui_server.run(ws, args.host, args.port, public_url=args.public_url,
+                             read_timeout=args.read_timeout, request_deadline=args.request_deadline)
     server = LoopbackServer(ws, args.host, args.port, public_url=args.public_url,
                             read_timeout=args.read_timeout, request_deadline=args.request_deadline)
     ws.host = server.public_url
@@ -79,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--artifact-root", default=None,
                        help="keep files and artifacts in this directory (default: a new temp dir)")
     serve.add_argument("--memory", action="store_true", help="keep files and artifacts in memory")
+    serve.add_argument("--ui", action="store_true",
+                       help="also serve the MLflow web UI of the installed mlflow (prints a login URL)")
     serve.set_defaults(func=_serve)
     cov = sub.add_parser("coverage", help="print the coverage table of emulated endpoints")
     cov.add_argument("-o", "--output", default="-")

@@ -24,6 +24,8 @@ from typing import Any, Iterator
 import pytest
 
 _EMULATE_KEYS = ("hermetic", "set_mlflow_uris", "allow_hosts", "virtual_time", "registry_uri")
+#: Options of the ``mlemu_server`` fixture (``ui=True`` also serves the MLflow web UI).
+_SERVER_KEYS = ("ui",)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mlemu(**options): options for the mlemu fixture's Workspace "
                    "(seed, workspace_id, user_name, token, journal_size, hermetic, allow_hosts, "
-                   "set_mlflow_uris, virtual_time, registry_uri)")
+                   "set_mlflow_uris, virtual_time, registry_uri; ui for mlemu_server)")
 
 
 def _options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -41,6 +43,8 @@ def _options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, 
     for marker in reversed(list(request.node.iter_markers("mlemu"))):
         ws_kwargs.update(marker.kwargs)
     emu_kwargs = {k: ws_kwargs.pop(k) for k in _EMULATE_KEYS if k in ws_kwargs}
+    for k in _SERVER_KEYS:
+        ws_kwargs.pop(k, None)
     return ws_kwargs, emu_kwargs
 
 
@@ -60,13 +64,15 @@ def mlemu(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 @pytest.fixture
-def mlemu_server(mlemu: Any) -> Iterator[Any]:
-    """The ``mlemu`` workspace behind a loopback HTTP server; ``DATABRICKS_HOST`` points at it."""
+def mlemu_server(mlemu: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The ``mlemu`` workspace behind a loopback HTTP server; ``DATABRICKS_HOST`` points at it.
+    With ``@pytest.mark.mlemu(ui=True)`` it also serves the MLflow UI (``server.login_url``)."""
     import os
 
-    from mlemu.transport.server import serve
+    from mlemu.ui.server import serve
 
-    server = serve(mlemu)
+    marker = request.node.get_closest_marker("mlemu")
+    server = serve(mlemu, ui=bool(marker and marker.kwargs.get("ui")))
     previous = os.environ["DATABRICKS_HOST"]
     os.environ["DATABRICKS_HOST"] = server.url
     try:

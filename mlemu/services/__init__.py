@@ -24,6 +24,7 @@ BUILTIN = (
     "serving",           # /api/2.0/serving-endpoints/*, /serving-endpoints/<name>/invocations
     "workspace_registry",  # /api/2.0/mlflow/registered-models|model-versions|transition-requests/*
     "permissions",       # /api/2.0/permissions/<object type>/<id>
+    "ui",                # /graphql, /get-artifact, /ajax-api/... paths only the MLflow web UI calls
 )
 
 
