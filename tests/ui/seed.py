@@ -64,8 +64,8 @@ def _mlflow3() -> bool:
 def _image():  # type: ignore[no-untyped-def]
     """A small confusion-matrix-like picture (mlflow.log_image writes it as PNG)."""
     import numpy as np
-    cells = np.array([[[40, 120, 40], [200, 60, 60]], [[200, 60, 60], [40, 120, 40]]], dtype=np.uint8)
-    return cells.repeat(16, axis=0).repeat(16, axis=1)
+    cells = np.array([[[46, 160, 67], [214, 39, 40]], [[214, 39, 40], [46, 160, 67]]], dtype=np.uint8)
+    return cells.repeat(32, axis=0).repeat(32, axis=1)
 
 
 def seeded_workspace(trained_model):  # type: ignore[no-untyped-def]

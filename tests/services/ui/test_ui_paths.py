@@ -223,3 +223,41 @@ def test_graphql_run_without_registered_versions(ui):
     run = body["data"]["mlflowGetRun"]["run"]
     assert run["modelVersions"] == [] and run["info"]["runName"] == "baseline"
     assert [m["step"] for m in run["data"]["metrics"]] == ["2"]
+
+
+SEARCH_RUNS = """
+  query SearchRuns($data: MlflowSearchRunsInput!) {
+    mlflowSearchRuns(input: $data) {
+      apiError { helpUrl code message }
+      runs { info { runName runUuid } data { params { key value } } modelVersions { version name } }
+    }
+  }
+"""
+
+BULK_INTERVAL = """
+  query GetMetricHistoryBulkInterval($data: MlflowGetMetricHistoryBulkIntervalInput!)
+  @component(name: "MLflow.ExperimentRunTracking") {
+    mlflowGetMetricHistoryBulkInterval(input: $data) {
+      __typename
+      metrics { timestamp step runId key value }
+      apiError { code message }
+    }
+  }
+"""
+
+
+def test_graphql_search_runs_and_sampled_metric_history(ui):
+    seeded = ui[2]
+    body = _graphql(ui, SEARCH_RUNS, "SearchRuns",
+                    {"data": {"filter": "params.solver = 'lbfgs'", "experimentIds": [seeded.experiment_id]}})
+    runs = body["data"]["mlflowSearchRuns"]["runs"]
+    assert [r["info"]["runName"] for r in runs] == ["tuned"]
+    body = _graphql(ui, BULK_INTERVAL, "GetMetricHistoryBulkInterval",
+                    {"data": {"runIds": [seeded.run_id, seeded.other_run_id], "metricKey": "accuracy",
+                              "maxResults": 320}})
+    metrics = body["data"]["mlflowGetMetricHistoryBulkInterval"]["metrics"]
+    assert sorted((m["runId"], m["step"]) for m in metrics if m["runId"] == seeded.other_run_id) == [
+        (seeded.other_run_id, "0"), (seeded.other_run_id, "1"), (seeded.other_run_id, "2")]
+    assert "__typename" not in body["data"]["mlflowGetMetricHistoryBulkInterval"]
+    bad = _graphql(ui, SEARCH_RUNS, "SearchRuns", {"data": {"filter": "nonsense ===", "experimentIds": ["1"]}})
+    assert bad["data"]["mlflowSearchRuns"]["apiError"]["code"] == "INVALID_PARAMETER_VALUE"
