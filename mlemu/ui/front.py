@@ -53,7 +53,9 @@ class UiFront:
             if path.startswith("/static-files/"):
                 return self._file(path[len("/static-files/"):], method)
         if path.startswith(_AJAX) and not self._has_route(method, path):
-            path = "/api/" + path[len(_AJAX):]
+            rest = "/api/" + path[len(_AJAX):]
+            if self._has_route(method, rest):  # else the 404 names the path the UI asked for
+                path = rest
         return self.workspace.handle(method, path, query_string, headers, body, base_url, raise_internal)
 
     # -- helpers ---------------------------------------------------------------------------

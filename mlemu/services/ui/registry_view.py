@@ -112,3 +112,10 @@ def version_files(ws: "WorkspaceState", name: str, version: str) -> tuple[Namesp
     if is_uc_model(ws, name):
         return "files", ws.registry.get_version(name, version).files_path
     return "dbfs", ws.workspace_registry.files_root(name, version).files_path
+
+
+def registry_of(ws: "WorkspaceState", name: str) -> Any:
+    """The registry holding ``name``, for the UI's edits (description, tags, aliases): the UC
+    registry for a UC model's three-level name, else the workspace registry (whose own rules
+    then apply, including RESOURCE_DOES_NOT_EXIST for unknown names)."""
+    return ws.registry if is_uc_model(ws, name) else ws.workspace_registry

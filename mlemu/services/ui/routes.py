@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlemu.core.errors import ApiError
+from mlemu.core.errors import ApiError, invalid
+from mlemu.services.registry import wire as uc_wire
 from mlemu.services.tracking import validation
 from mlemu.services.tracking import wire as tw
 from mlemu.services.ui import downloads, graphql, registry_view, resolvers
@@ -155,6 +156,82 @@ def search_versions(req: Request) -> dict:
     chunk, token = paginate(versions, page_size(a.max_results, unset=10000, zero=10000, cap=10000),
                             a.page_token)
     return page_body("model_versions", chunk, token)
+
+
+# == registry edits from the UI ============================================================
+# The UI edits through the workspace-registry paths; a UC model's edits go to the UC registry
+# (and follow its rules), the rest to the workspace registry.
+
+@routes.patch(f"{A2}/registered-models/update", "registered-models.update", body=uc_wire.UpdateRegisteredModel,
+              client_calls=(f"{UI}: registered model description",))
+def update_model(req: Request) -> dict:
+    a = req.args
+    registry_view.registry_of(req.ws, a.name).update_model(a.name, description=a.description)
+    return {"registered_model": registry_view.get_model(req.ws, a.name)}
+
+
+@routes.post(f"{A2}/registered-models/set-tag", "registered-models.set-tag", body=uc_wire.SetTag,
+             client_calls=(f"{UI}: registered model tags",))
+def set_model_tag(req: Request) -> dict:
+    a = req.args
+    registry_view.registry_of(req.ws, a.name).set_model_tag(a.name, a.key, a.value)
+    return {}
+
+
+@routes.delete(f"{A2}/registered-models/delete-tag", "registered-models.delete-tag", body=uc_wire.DeleteTag,
+               client_calls=(f"{UI}: registered model tags",))
+def delete_model_tag(req: Request) -> dict:
+    a = req.args
+    registry_view.registry_of(req.ws, a.name).delete_model_tag(a.name, a.key)
+    return {}
+
+
+@routes.patch(f"{A2}/model-versions/update", "model-versions.update", body=uc_wire.UpdateModelVersion,
+              client_calls=(f"{UI}: model version description",))
+def update_version(req: Request) -> dict:
+    a = req.args
+    registry_view.registry_of(req.ws, a.name).update_version(a.name, a.version, description=a.description)
+    return {"model_version": registry_view.get_version(req.ws, a.name, a.version)}
+
+
+@routes.post(f"{A2}/model-versions/set-tag", "model-versions.set-tag", body=uc_wire.SetVersionTag,
+             client_calls=(f"{UI}: model version tags",))
+def set_version_tag(req: Request) -> dict:
+    a = req.args
+    registry_view.registry_of(req.ws, a.name).set_version_tag(a.name, a.version, a.key, a.value)
+    return {}
+
+
+@routes.delete(f"{A2}/model-versions/delete-tag", "model-versions.delete-tag", body=uc_wire.DeleteVersionTag,
+               client_calls=(f"{UI}: model version tags",))
+def delete_version_tag(req: Request) -> dict:
+    a = req.args
+    registry_view.registry_of(req.ws, a.name).delete_version_tag(a.name, a.version, a.key)
+    return {}
+
+
+def _uc_only(req: Request, name: str) -> Any:
+    if not registry_view.is_uc_model(req.ws, name):
+        req.ws.workspace_registry.get_model(name)  # RESOURCE_DOES_NOT_EXIST for unknown names
+        raise invalid(f"Registered model '{name}' is in the workspace model registry, which has no "
+                      "aliases; aliases are a Unity Catalog feature.")
+    return req.ws.registry
+
+
+@routes.post(f"{A2}/registered-models/alias", "registered-models.alias.set", body=uc_wire.SetAlias,
+             client_calls=(f"{UI}: model version aliases",))
+def set_alias(req: Request) -> dict:
+    a = req.args
+    _uc_only(req, a.name).set_alias(a.name, a.alias, a.version)
+    return {}
+
+
+@routes.delete(f"{A2}/registered-models/alias", "registered-models.alias.delete", body=uc_wire.AliasArgs,
+               client_calls=(f"{UI}: model version aliases",))
+def delete_alias(req: Request) -> dict:
+    a = req.args
+    _uc_only(req, a.name).delete_alias(a.name, a.alias)
+    return {}
 
 
 SERVICE = Service("ui", routes, description="The paths only the MLflow web UI calls (mlemu serve --ui)")

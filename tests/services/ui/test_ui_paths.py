@@ -177,6 +177,7 @@ def test_rest_aliases_server_info_and_unknown_paths(ui):
     assert datasets.status_code == 200 and datasets.json() == {"dataset_summaries": []}
     unknown = session.get(f"{server.url}/ajax-api/3.0/mlflow/assistant/config")
     assert unknown.status_code == 404 and unknown.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+    assert "/ajax-api/3.0/mlflow/assistant/config" in unknown.json()["message"]
     seen = {c.operation for c in server.ws.calls}
     assert {"ui.experiments.search", "tracking.runs.get", "ui.server-info"} <= seen  # journaled
 
@@ -261,3 +262,34 @@ def test_graphql_search_runs_and_sampled_metric_history(ui):
     assert "__typename" not in body["data"]["mlflowGetMetricHistoryBulkInterval"]
     bad = _graphql(ui, SEARCH_RUNS, "SearchRuns", {"data": {"filter": "nonsense ===", "experimentIds": ["1"]}})
     assert bad["data"]["mlflowSearchRuns"]["apiError"]["code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_edits_from_the_ui_reach_the_registry_that_holds_the_model(ui):
+    from mlflow import MlflowClient
+
+    import mlemu
+
+    server, session, seeded = ui
+    base = f"{server.url}/ajax-api/2.0/mlflow"
+    uc, wsm = seeded.uc_model, seeded.ws_model
+    assert session.post(f"{base}/registered-models/set-tag", json={"name": uc, "key": "owner", "value": "ml"}).ok
+    assert session.post(f"{base}/model-versions/set-tag",
+                        json={"name": wsm, "version": "1", "key": "validated", "value": "yes"}).ok
+    r = session.patch(f"{base}/model-versions/update", json={"name": uc, "version": "1", "description": "good"})
+    assert r.json()["model_version"]["description"] == "good"
+    assert session.post(f"{base}/registered-models/alias", json={"name": uc, "alias": "challenger",
+                                                                "version": "1"}).ok
+    with mlemu.emulate(server.ws):  # read back with the real client
+        model = MlflowClient().get_registered_model(uc)
+        assert model.tags == {"owner": "ml"} and model.aliases == {"challenger": "1", "champion": "1"}
+        assert MlflowClient().get_model_version(uc, "1").description == "good"
+        assert MlflowClient(registry_uri="databricks").get_model_version(wsm, "1").tags == {"validated": "yes"}
+    assert session.delete(f"{base}/registered-models/alias", json={"name": uc, "alias": "challenger"}).ok
+    assert session.delete(f"{base}/registered-models/delete-tag", json={"name": uc, "key": "owner"}).ok
+    # Databricks' rules: the workspace registry has no aliases; unknown names are unknown.
+    no_alias = session.post(f"{base}/registered-models/alias", json={"name": wsm, "alias": "a", "version": "1"})
+    assert no_alias.status_code == 400 and no_alias.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    missing = session.post(f"{base}/registered-models/set-tag", json={"name": "nope", "key": "k", "value": "v"})
+    assert missing.status_code == 404 and missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    bad_alias = session.post(f"{base}/registered-models/alias", json={"name": uc, "alias": "latest", "version": "1"})
+    assert bad_alias.status_code == 400
