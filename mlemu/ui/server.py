@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from mlemu.transport.server import LoopbackServer
 from mlemu.transport.server import serve as serve_api
-from mlemu.ui.bundle import build_dir, version
+from mlemu.ui import bundle
 from mlemu.ui.front import UiFront
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ class UiServer(LoopbackServer):
 
     def __init__(self, workspace: "Workspace", host: str = "127.0.0.1", port: int = 0,
                  **options: Any) -> None:
-        super().__init__(UiFront(workspace, build_dir()), host, port, **options)
+        super().__init__(UiFront(workspace, bundle.build_dir()), host, port, **options)
         self.ws = workspace
 
     @property
@@ -54,7 +54,7 @@ def run(workspace: "Workspace", host: str = "127.0.0.1", port: int = 0, *, out: 
     workspace.host = server.public_url
     print(f"export DATABRICKS_HOST={server.public_url}", file=out, flush=True)
     print(f"export DATABRICKS_TOKEN={workspace.token}", file=out, flush=True)
-    print(f"# MLflow UI (mlflow {version()}): {server.login_url}", file=out, flush=True)
+    print(f"# MLflow UI (mlflow {bundle.version()}): {server.login_url}", file=out, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

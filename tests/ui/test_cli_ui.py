@@ -37,3 +37,29 @@ def test_serve_ui_prints_a_login_url_that_logs_the_browser_in():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_serve_ui_without_the_ui_files_says_what_to_install(monkeypatch, capsys):
+    from mlemu import cli
+    from mlemu.ui import bundle
+
+    def no_ui() -> None:
+        raise bundle.UiUnavailable("Only mlflow-skinny 3.17.2 is installed, which ships without the web UI")
+
+    monkeypatch.setattr(bundle, "build_dir", no_ui)
+    assert cli.main(["serve", "--ui", "--port", "0", "--memory"]) == 2
+    assert "mlflow-skinny 3.17.2" in capsys.readouterr().err
+
+
+@pytest.mark.mlemu(ui=True)
+def test_server_fixture_serves_the_ui(mlemu_server):
+    from mlemu.ui.bundle import UiUnavailable, build_dir
+    try:
+        build_dir()
+    except UiUnavailable as e:
+        pytest.skip(str(e))
+    session = requests.Session()
+    page = session.get(mlemu_server.login_url)
+    assert page.status_code == 200 and b"<title>MLflow</title>" in page.content
+    assert session.get(f"{mlemu_server.url}/ajax-api/3.0/mlflow/server-info",
+                       headers={"Authorization": f"Bearer {mlemu_server.ws.token}"}).status_code == 200
