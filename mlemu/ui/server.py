@@ -59,6 +59,4 @@ def run(workspace: "Workspace", host: str = "127.0.0.1", port: int = 0, *, out: 
         server.serve_forever()
     except KeyboardInterrupt:
         pass
-    finally:
-        server._server.server_close()
     return 0

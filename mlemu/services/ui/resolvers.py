@@ -71,6 +71,13 @@ def resolvers(ws: "WorkspaceState") -> dict[str, Callable[[dict[str, Any]], Any]
             a.get("startStep"), a.get("endStep"), a.get("maxResults"))
         return {"metrics": [tw.metric_out(m) for m in found]}
 
-    return {"mlflowGetExperiment": get_experiment, "mlflowGetRun": get_run,
-            "mlflowSearchRuns": search_runs,
-            "mlflowGetMetricHistoryBulkInterval": metric_history_bulk_interval}
+    return {"mlflowGetExperiment": _typed("MlflowGetExperimentResponse", get_experiment),
+            "mlflowGetRun": _typed("MlflowGetRunResponse", get_run),
+            "mlflowSearchRuns": _typed("MlflowSearchRunsResponse", search_runs),
+            "mlflowGetMetricHistoryBulkInterval": _typed("MlflowGetMetricHistoryBulkIntervalResponse",
+                                                         metric_history_bulk_interval)}
+
+
+def _typed(type_name: str, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The answer carries its type's name (mlflow's schema names), for a selected ``__typename``."""
+    return lambda args: {"__typename": type_name, **fn(args)}

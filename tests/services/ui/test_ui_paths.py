@@ -259,7 +259,7 @@ def test_graphql_search_runs_and_sampled_metric_history(ui):
     metrics = body["data"]["mlflowGetMetricHistoryBulkInterval"]["metrics"]
     assert sorted((m["runId"], m["step"]) for m in metrics if m["runId"] == seeded.other_run_id) == [
         (seeded.other_run_id, "0"), (seeded.other_run_id, "1"), (seeded.other_run_id, "2")]
-    assert "__typename" not in body["data"]["mlflowGetMetricHistoryBulkInterval"]
+    assert body["data"]["mlflowGetMetricHistoryBulkInterval"]["__typename"] == "MlflowGetMetricHistoryBulkIntervalResponse"
     bad = _graphql(ui, SEARCH_RUNS, "SearchRuns", {"data": {"filter": "nonsense ===", "experimentIds": ["1"]}})
     assert bad["data"]["mlflowSearchRuns"]["apiError"]["code"] == "INVALID_PARAMETER_VALUE"
 
