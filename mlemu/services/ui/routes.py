@@ -6,8 +6,9 @@
   file downloads (:mod:`.downloads`);
 * ``server-info``, ``ui-telemetry`` (disabled), ``gateway-proxy`` (no endpoints),
   ``experiments/search-datasets``;
-* the registry paths the UI reads, over both registries (:mod:`.registry_view`), and
-  ``experiments/search`` with the UI's ``max_results=20000`` clamped to the page cap.
+* the registry paths the UI reads and edits (descriptions, tags, aliases), over both
+  registries (:mod:`.registry_view`), and ``experiments/search`` with the UI's
+  ``max_results=20000`` clamped to the page cap.
 
 Every route checks the bearer token: the UI sends it from the ``mlflow-request-header-``
 cookie that the ``?token=`` login sets.
