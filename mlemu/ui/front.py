@@ -90,4 +90,4 @@ class UiFront:
 
 
 def _error(e: ApiError) -> Answer:
-    return e.status, {"content-type": "application/json"}, dumps(e.to_wire())
+    return e.status, {"content-type": "application/json", **e.headers}, dumps(e.to_wire())

@@ -203,7 +203,7 @@ def test_token_login_sets_the_header_cookie_and_redirects(ui):
     assert cookie.startswith("mlflow-request-header-Authorization=Bearer%20dapi") and "Path=/" in cookie
     assert "HttpOnly" not in cookie  # the UI's JavaScript reads it
     wrong = requests.get(f"{server.url}/?token=dapi-wrong", allow_redirects=False)
-    assert wrong.status_code == 403 and wrong.json()["error_code"] == "PERMISSION_DENIED"
+    assert wrong.status_code == 403 and wrong.json()["message"] == "Invalid access token."
     status, _, body = server.workspace.handle("GET", "/static-files/../../../../etc/passwd")
     assert status == 404 and json.loads(body)["error_code"] == "ENDPOINT_NOT_FOUND"
 
