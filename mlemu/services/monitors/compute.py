@@ -100,12 +100,13 @@ def drift_schema(spec: Spec, model_type: str = "string") -> list[tuple[str, str]
 @dataclass
 class _Columns:
     """The monitored columns, converted once: numeric ones as float arrays (NaN = null),
-    categorical ones as object arrays."""
+    categorical ones factorized (codes, labels, string lengths)."""
 
     numeric: dict[str, np.ndarray]
-    categorical: dict[str, np.ndarray]
+    categorical: dict[str, tuple[np.ndarray, list[str], np.ndarray | None]]
     other: list[str]
     types: dict[str, str]
+    labels: dict[str, np.ndarray] = field(default_factory=dict)  # prediction/label columns as text
 
     @classmethod
     def of(cls, frame: "pd.DataFrame", types: dict[str, str], skip: set[str]) -> "_Columns":
@@ -118,17 +119,33 @@ class _Columns:
                 continue
             col = frame[name]
             if pt.is_bool_dtype(col.dtype):
-                categorical[name] = col.to_numpy(dtype=object)
+                categorical[name] = _factorize(col, strings=False)
             elif pt.is_numeric_dtype(col.dtype):
                 numeric[name] = pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-            elif pt.is_datetime64_any_dtype(col.dtype) or col.map(lambda v: isinstance(v, (dict, list))).any():
+            elif pt.is_datetime64_any_dtype(col.dtype) or _is_complex(col):
                 other.append(name)
             else:
-                categorical[name] = col.to_numpy(dtype=object)
+                categorical[name] = _factorize(col, strings=True)
         return cls(numeric, categorical, other, types)
 
     def names(self) -> list[str]:
         return [n for n in self.types if n in self.numeric or n in self.categorical or n in self.other]
+
+
+def _is_complex(col: "pd.Series") -> bool:
+    """MAP / ARRAY / STRUCT values (judged on the first non-null values)."""
+    return col.dtype == object and any(isinstance(v, (dict, list, tuple)) for v in col.dropna().head(20))
+
+
+def _factorize(col: "pd.Series", strings: bool) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    import pandas as pd
+
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    labels = [_text(v) for v in uniques]
+    lengths = None
+    if strings and all(isinstance(v, str) for v in uniques):
+        lengths = col.str.len().to_numpy(dtype="float64", na_value=np.nan)
+    return np.asarray(codes, dtype=np.int64), labels, lengths
 
 
 def _column_profile(cols: _Columns, name: str, idx: np.ndarray, frame_rows: int) -> dict[str, Any]:
@@ -136,7 +153,8 @@ def _column_profile(cols: _Columns, name: str, idx: np.ndarray, frame_rows: int)
     if name in cols.numeric:
         return stats.numeric_profile(cols.numeric[name][idx], rows)
     if name in cols.categorical:
-        return stats.categorical_profile(list(cols.categorical[name][idx]), rows)
+        codes, labels, lengths = cols.categorical[name]
+        return stats.categorical_profile(codes[idx], labels, lengths[idx] if lengths is not None else None, rows)
     return {"count": rows}
 
 
@@ -188,6 +206,7 @@ def refresh(frame: "pd.DataFrame", types: dict[str, str], spec: Spec, *, baselin
     cols = _Columns.of(frame, types, skip)
     base_cols = _Columns.of(baseline.reset_index(drop=True), types, skip) if baseline is not None else None
     result = Result()
+    cache: dict = {}
     grans: list[str | None] = list(spec.granularities) if spec.kind != "snapshot" else [None]
     ts = windows.timestamps(frame[spec.timestamp_col]) if spec.kind != "snapshot" else None
     models = _model_groups(frame, spec)
@@ -232,10 +251,10 @@ def refresh(frame: "pd.DataFrame", types: dict[str, str], spec: Spec, *, baselin
                                       monitor_version, commit_version)
                     if previous is not None and previous[0]["end"] == w_start:
                         _drift_rows(result, cols, cols, idx, previous[1], cur, previous[2], window,
-                                    previous[0], "CONSECUTIVE", key, monitor_version)
+                                    previous[0], "CONSECUTIVE", key, monitor_version, cache)
                     if base_stats is not None:
                         _drift_rows(result, cols, base_cols, idx, base_idx, cur, base_stats, window,
-                                    None, "BASELINE", key, monitor_version)
+                                    None, "BASELINE", key, monitor_version, cache)
                     previous = (window, idx, cur)
     return result
 
@@ -257,28 +276,43 @@ def _group_rows(result: Result, frame: "pd.DataFrame", cols: _Columns, spec: Spe
     table = {"count": len(idx), "non_null_columns": non_null}
     if spec.kind == "inference_log" and spec.prediction_col and spec.label_col \
             and spec.label_col in frame.columns and spec.prediction_col in frame.columns:
-        pred, label = frame[spec.prediction_col].to_numpy()[idx], frame[spec.label_col].to_numpy()[idx]
         if spec.problem_type == "PROBLEM_TYPE_CLASSIFICATION":
-            table.update(stats.classification_quality(
-                [None if _isnull(v) else _text(v) for v in pred], [None if _isnull(v) else _text(v) for v in label]))
+            pred, label = _as_text(cols, frame, spec.prediction_col), _as_text(cols, frame, spec.label_col)
+            table.update(stats.classification_quality(pred[idx], label[idx]))
         else:
-            table.update(stats.regression_quality(np.asarray(pred, dtype=float), np.asarray(label, dtype=float)))
+            pred = frame[spec.prediction_col].to_numpy(dtype="float64", na_value=np.nan)
+            label = frame[spec.label_col].to_numpy(dtype="float64", na_value=np.nan)
+            table.update(stats.regression_quality(pred[idx], label[idx]))
     out[TABLE] = table
     result.profile.append({**head, "column_name": TABLE, "data_type": None, **table})
     return out
 
 
-def _isnull(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and np.isnan(v))
+def _as_text(cols: _Columns, frame: "pd.DataFrame", name: str) -> np.ndarray:
+    """A column as class labels (strings; "" for null), converted once per refresh."""
+    memo = cols.labels
+    if name not in memo:
+        codes, labels, _ = _factorize(frame[name], strings=False)
+        memo[name] = np.where(codes >= 0, np.asarray(labels + [""], dtype=object)[codes], "")
+    return memo[name]
 
 
 def _delta(a: Any, b: Any) -> float | None:
     return None if a is None or b is None else float(a) - float(b)
 
 
+def _sorted(cache: dict, cols: _Columns, name: str, idx: np.ndarray) -> np.ndarray:
+    """A group's non-null values of a numeric column, sorted once per refresh."""
+    key = (id(cols), name, id(idx))
+    if key not in cache:
+        x = cols.numeric[name][idx]
+        cache[key] = (idx, np.sort(x[~np.isnan(x)]))  # idx kept alive so its id stays unique
+    return cache[key][1]
+
+
 def _drift_rows(result: Result, cols: _Columns, cmp_cols: _Columns, idx: np.ndarray, cmp_idx: np.ndarray,
                 cur: dict, cmp: dict, window: dict, window_cmp: dict | None, drift_type: str, key: dict,
-                monitor_version: int) -> None:
+                monitor_version: int, cache: dict) -> None:
     head = {"window": window, "window_cmp": window_cmp, "drift_type": drift_type,
             "monitor_version": monitor_version, **key}
     for name in cols.names():
@@ -292,13 +326,11 @@ def _drift_rows(result: Result, cols: _Columns, cmp_cols: _Columns, idx: np.ndar
                                "percent_zeros_delta": _delta(a.get("percent_zeros"), b.get("percent_zeros")),
                                "percent_distinct_delta": _delta(a.get("percent_distinct"), b.get("percent_distinct"))}
         if name in cols.numeric and name in cmp_cols.numeric:
-            x, y = cols.numeric[name][idx], cmp_cols.numeric[name][cmp_idx]
-            x, y = x[~np.isnan(x)], y[~np.isnan(y)]
-            row.update(ks_test=stats.ks_test(x, y), wasserstein_distance=stats.wasserstein(x, y),
-                       population_stability_index=stats.psi(x, y))
+            row.update(stats.numeric_drift(_sorted(cache, cols, name, idx), _sorted(cache, cmp_cols, name, cmp_idx)))
         elif name in cols.categorical and name in cmp_cols.categorical:
-            row.update(stats.categorical_drift(stats.counts_of(list(cols.categorical[name][idx])),
-                                               stats.counts_of(list(cmp_cols.categorical[name][cmp_idx]))))
+            (codes, labels, _), (cmp_codes, cmp_labels, _) = cols.categorical[name], cmp_cols.categorical[name]
+            row.update(stats.categorical_drift(stats.frequencies(codes[idx], labels),
+                                               stats.frequencies(cmp_codes[cmp_idx], cmp_labels)))
         result.drift.append({**head, **row})
     a, b = set(cur[TABLE]["non_null_columns"]), set(cmp[TABLE]["non_null_columns"])
     result.drift.append({**head, "column_name": TABLE, "data_type": None,

@@ -2,7 +2,7 @@
 
 Profile statistics are plain numpy; drift statistics are scipy's: ``ks_test`` is ``scipy.stats.ks_2samp`` (exact p-value for
 small samples, asymptotic once ``n1 * n2`` exceeds :data:`KS_EXACT_LIMIT`),
-``wasserstein_distance`` is ``scipy.stats.wasserstein_distance``, ``chi_squared_test`` is
+``wasserstein_distance`` is ``scipy.stats.wasserstein_distance``'s formula, ``chi_squared_test`` is
 ``scipy.stats.chi2_contingency`` over the two count vectors, ``js_distance`` is
 ``scipy.spatial.distance.jensenshannon`` (base 2). PSI bins the comparison sample into
 :data:`PSI_BINS` equal-frequency bins [emu: Databricks' binning is unpublished].
@@ -56,23 +56,26 @@ def numeric_profile(values: np.ndarray, rows: int) -> dict[str, Any]:
     return out
 
 
-def categorical_profile(values: list[Any], rows: int) -> dict[str, Any]:
-    """Strings and booleans: distinct values, frequent items and (strings) lengths."""
-    present = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
-    nulls = rows - len(present)
-    items = [str(v).lower() if isinstance(v, (bool, np.bool_)) else str(v) for v in present]
-    counts: dict[str, int] = {}
-    for item in items:
-        counts[item] = counts.get(item, 0) + 1
+def categorical_profile(codes: np.ndarray, labels: list[str], lengths: np.ndarray | None,
+                        rows: int) -> dict[str, Any]:
+    """Strings and booleans, factorized (``codes`` index ``labels``, -1 = null): distinct
+    values, frequent items and, for strings, lengths (``lengths``: NaN for nulls)."""
+    counts = frequencies(codes, labels)
+    nulls = int(np.count_nonzero(codes < 0))
     frequent = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FREQUENT_ITEMS]
     out: dict[str, Any] = {"count": rows, "num_nulls": nulls, "distinct_count": len(counts),
                            "frequent_items": [{"item": k, "count": c} for k, c in frequent],
                            "percent_null": _pct(nulls, rows), "percent_distinct": _pct(len(counts), rows)}
-    if items and all(isinstance(v, str) for v in present):
-        lengths = np.array([len(s) for s in items])
-        out.update(min_length=int(lengths.min()), max_length=int(lengths.max()),
-                   avg_length=_f(lengths.mean()))
+    if lengths is not None and len(lengths) and not np.isnan(lengths).all():
+        present = lengths[~np.isnan(lengths)]
+        out.update(min_length=float(present.min()), max_length=float(present.max()), avg_length=_f(present.mean()))
     return out
+
+
+def frequencies(codes: np.ndarray, labels: list[str]) -> dict[str, int]:
+    """item -> count of a factorized column (nulls left out)."""
+    counts = np.bincount(codes[codes >= 0], minlength=len(labels))
+    return {labels[i]: int(c) for i, c in enumerate(counts) if c}
 
 
 # -- drift ---------------------------------------------------------------------------------
@@ -81,22 +84,30 @@ def _test(statistic: Any, pvalue: Any) -> dict[str, float | None]:
     return {"statistic": _f(statistic), "pvalue": _f(pvalue)}
 
 
-def ks_test(a: np.ndarray, b: np.ndarray) -> dict[str, float | None] | None:
-    from scipy import stats
+def numeric_drift(a: np.ndarray, b: np.ndarray) -> dict[str, Any]:
+    """``ks_test``, ``wasserstein_distance`` and ``population_stability_index`` of two sorted
+    samples. The two empirical CDFs are evaluated once and shared: the KS statistic is their
+    largest gap and the Wasserstein distance the area between them, as scipy computes them;
+    the p-value is scipy's (``ks_2samp`` itself while ``n1 * n2 <= KS_EXACT_LIMIT``, where
+    it may use the exact distribution, else its asymptotic ``kstwo.sf(d, round(n1 n2 / (n1 + n2)))``)."""
+    from scipy import stats as st
 
     if not len(a) or not len(b):
-        return None
-    method = "auto" if len(a) * len(b) <= KS_EXACT_LIMIT else "asymp"
-    with warnings.catch_warnings():  # scipy falls back to asymp by itself when exact fails
-        warnings.simplefilter("ignore", RuntimeWarning)
-        res = stats.ks_2samp(a, b, method=method)
-    return _test(res.statistic, res.pvalue)
-
-
-def wasserstein(a: np.ndarray, b: np.ndarray) -> float | None:
-    from scipy import stats
-
-    return _f(stats.wasserstein_distance(a, b)) if len(a) and len(b) else None
+        return {}
+    values = np.sort(np.concatenate([a, b]), kind="mergesort")
+    gap = np.abs(np.searchsorted(a, values, side="right") / len(a)
+                 - np.searchsorted(b, values, side="right") / len(b))
+    d = float(gap.max())
+    if len(a) * len(b) <= KS_EXACT_LIMIT:
+        with warnings.catch_warnings():  # scipy falls back to asymp by itself when exact fails
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = st.ks_2samp(a, b)
+        ks = _test(res.statistic, res.pvalue)
+    else:
+        m, n = sorted([float(len(a)), float(len(b))], reverse=True)
+        ks = _test(d, st.kstwo.sf(d, np.round(m * n / (m + n))))
+    return {"ks_test": ks, "wasserstein_distance": _f(np.sum(gap[:-1] * np.diff(values))),
+            "population_stability_index": psi(a, b)}
 
 
 def psi(current: np.ndarray, reference: np.ndarray) -> float | None:
@@ -132,49 +143,36 @@ def categorical_drift(current: dict[str, int], reference: dict[str, int]) -> dic
     return out
 
 
-def counts_of(values: list[Any]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in values:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            continue
-        k = str(v).lower() if isinstance(v, (bool, np.bool_)) else str(v)
-        out[k] = out.get(k, 0) + 1
-    return out
-
-
 # -- model quality -------------------------------------------------------------------------
 
-def classification_quality(pred: list[Any], label: list[Any]) -> dict[str, Any]:
+def classification_quality(pred: np.ndarray, label: np.ndarray) -> dict[str, Any]:
     """accuracy, per-class (one-vs-all) / macro / weighted precision, recall and F1, and the
-    confusion matrix, over rows with both a prediction and a label."""
-    pairs = [(str(p), str(t)) for p, t in zip(pred, label) if p is not None and t is not None]
-    if not pairs:
+    confusion matrix, over rows with both a prediction and a label ("" = null)."""
+    ok = (pred != "") & (label != "")
+    p, t = pred[ok].astype(str), label[ok].astype(str)
+    n = len(p)
+    if not n:
         return {}
-    classes = sorted({c for pair in pairs for c in pair})
-    n = len(pairs)
-    support = {c: sum(1 for _, t in pairs if t == c) for c in classes}
-    per: dict[str, dict[str, float]] = {}
-    for c in classes:
-        tp = sum(1 for p, t in pairs if p == c and t == c)
-        fp = sum(1 for p, t in pairs if p == c and t != c)
-        fn = sum(1 for p, t in pairs if p != c and t == c)
-        prec = tp / (tp + fp) if tp + fp else 0.0
-        rec = tp / (tp + fn) if tp + fn else 0.0
-        per[c] = {"precision": prec, "recall": rec,
-                  "f1_score": 2 * prec * rec / (prec + rec) if prec + rec else 0.0}
-    labelled = [c for c in classes if support[c]]
+    classes, inverse = np.unique(np.concatenate([p, t]), return_inverse=True)
+    k = len(classes)
+    cm = np.bincount(inverse[n:] * k + inverse[:n], minlength=k * k).reshape(k, k)  # [label, prediction]
+    tp = np.diag(cm).astype(float)
+    predicted, support = cm.sum(axis=0), cm.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(support > 0, tp / support, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    labelled = support > 0
 
-    def summary(metric: str) -> dict[str, Any]:
-        return {"one_vs_all": {c: per[c][metric] for c in classes},
-                "macro": _f(np.mean([per[c][metric] for c in labelled])) if labelled else None,
-                "weighted": _f(sum(per[c][metric] * support[c] for c in classes) / n)}
+    def summary(values: np.ndarray) -> dict[str, Any]:
+        return {"one_vs_all": {str(c): float(v) for c, v in zip(classes, values)},
+                "macro": _f(values[labelled].mean()) if labelled.any() else None,
+                "weighted": _f(np.sum(values * support) / n)}
 
-    matrix: dict[tuple[str, str], int] = {}
-    for pair in pairs:
-        matrix[pair] = matrix.get(pair, 0) + 1
-    return {"accuracy_score": sum(1 for p, t in pairs if p == t) / n,
-            "precision": summary("precision"), "recall": summary("recall"), "f1_score": summary("f1_score"),
-            "confusion_matrix": [{"prediction": p, "label": t, "count": c} for (p, t), c in sorted(matrix.items())]}
+    matrix = [{"prediction": str(classes[j]), "label": str(classes[i]), "count": int(cm[i, j])}
+              for j in range(k) for i in range(k) if cm[i, j]]
+    return {"accuracy_score": float(tp.sum() / n), "precision": summary(precision), "recall": summary(recall),
+            "f1_score": summary(f1), "confusion_matrix": matrix}
 
 
 def regression_quality(pred: np.ndarray, label: np.ndarray) -> dict[str, Any]:
