@@ -85,3 +85,29 @@ def make_feature_table(mlemu: Any) -> Any:
     from mlemu.feature_store.fixtures import make_feature_table as make
 
     return functools.partial(make, mlemu)
+
+
+@pytest.fixture(scope="session")
+def mlemu_spark_session() -> Iterator[Any]:
+    """One local SparkSession for the whole test session (started on first use, ~5-10 s);
+    skipped with the reason when pyspark or Java is missing. See :mod:`mlemu.spark`."""
+    import shutil
+
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'mlemu[spark]')")
+    if shutil.which("java") is None and not __import__("os").environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java 17+ (no java on PATH, JAVA_HOME unset)")
+    from mlemu import spark as mlemu_spark
+
+    session = mlemu_spark.session()
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def spark(mlemu: Any, mlemu_spark_session: Any) -> Iterator[Any]:
+    """The session's SparkSession, active, bridged to the ``mlemu`` workspace's Unity Catalog:
+    ``spark.table("c.s.t")``, three-part names in ``spark.sql``, ``saveAsTable``/``writeTo``."""
+    from mlemu import spark as mlemu_spark
+
+    with mlemu_spark.active(mlemu_spark_session), mlemu_spark.bridge():
+        yield mlemu_spark_session
