@@ -14,7 +14,8 @@ queues one (``PENDING``); ``get_refresh`` then reports ``SUCCESS`` or ``FAILED``
 the first poll, and computed on the next one, for code that waits on the state machine.
 Creating a monitor queues its first refresh, as Databricks does.
 
-Fixture helpers (no HTTP): ``ws.monitors.get(table)``, ``ws.monitors.refresh(table)``.
+Fixture helpers (no HTTP): ``ws.monitors.get(table)``, ``ws.monitors.refresh(table)``,
+``ws.monitors.render_report(table, directory)`` (PNG + HTML, needs matplotlib).
 """
 from __future__ import annotations
 
@@ -312,6 +313,17 @@ class Monitors:
         r.end_time_ms = self._ws.clock.now_ms()
         monitor.latest_monitor_failure_msg = r.message if r.state == "FAILED" else None
         monitor.status = "MONITOR_STATUS_ERROR" if r.state == "FAILED" else "MONITOR_STATUS_ACTIVE"
+
+    # -- report --------------------------------------------------------------------------
+    def render_report(self, table_name: str, directory: str) -> dict[str, str]:
+        """The monitor's latest metrics as ``<table>_report.png`` and ``.html`` in
+        ``directory`` (needs matplotlib); returns ``{"png": path, "html": path}``."""
+        from mlemu.services.monitors import report
+
+        monitor = self.get(table_name)
+        uc = self._ws.unity_catalog
+        return report.render(monitor.table_name, uc.read_table(monitor.profile_metrics_table_name),
+                             uc.read_table(monitor.drift_metrics_table_name), directory)
 
     def _write(self, full_name: str, rows: list[dict[str, Any]], schema: list[tuple[str, str]]) -> None:
         import pandas as pd

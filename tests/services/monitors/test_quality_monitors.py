@@ -209,3 +209,13 @@ def test_failed_refresh_reports_message(w, mlemu, log_table):
     (r,) = w.quality_monitors.list_refreshes(TABLE).refreshes
     assert r.state == MonitorRefreshInfoState.FAILED and "no_such_column" in r.message
     assert w.quality_monitors.get(TABLE).status == MonitorInfoStatus.MONITOR_STATUS_ERROR
+
+
+def test_render_report(w, mlemu, log_table, tmp_path):
+    pytest.importorskip("matplotlib", reason="the report needs matplotlib (mlemu[monitors-report])")
+    _create(w)
+    paths = mlemu.monitors.render_report(TABLE, str(tmp_path))
+    with open(paths["png"], "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    page = open(paths["html"], encoding="utf-8").read()
+    assert "fraud_predictions_report.png" in page and "<td>amount</td>" in page
