@@ -75,11 +75,42 @@ def _view_name(parts: list[str]) -> str:
 
 
 def _to_spark(spark: Any, full_name: str) -> Any:
+    """The table as a Spark DataFrame: with its UC schema when the table declares one (struct,
+    array and map columns, e.g. monitor metric tables), else as Spark infers it from pandas."""
+    from pyspark.sql.types import StructType
+
+    table = _uc().get_table(full_name)
     frame = _uc().read_table(full_name)
-    if frame.empty:
-        from pyspark.sql.types import StructType
-        return spark.createDataFrame([], StructType.fromJson(_struct(full_name)))
+    if frame.empty or table.declared_columns is not None:
+        schema = StructType.fromJson(_struct(full_name))
+        integral = [f.dataType.typeName() in ("long", "integer", "short", "byte") for f in schema.fields]
+        rows = [tuple(_integral(_plain(v)) if whole else _plain(v) for v, whole in zip(row, integral))
+                for row in frame.itertuples(index=False, name=None)]
+        return spark.createDataFrame(rows, schema)
     return spark.createDataFrame(frame)
+
+
+def _integral(value: Any) -> Any:
+    """Integer columns that pandas stored as float (because of nulls) back to int."""
+    return int(value) if isinstance(value, float) else value
+
+
+def _plain(value: Any) -> Any:
+    """A cell as Spark's converters take it (NaN/NaT -> None, pandas timestamps -> datetime)."""
+    import pandas as pd
+
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "tolist") and not isinstance(value, str):  # numpy scalars and arrays
+        return _plain(value.tolist())
+    try:
+        return None if pd.isna(value) else value
+    except (TypeError, ValueError):
+        return value
 
 
 def _struct(full_name: str) -> dict:

@@ -77,3 +77,42 @@ def test_uc_tables_read_write_modes_and_feature_store(spark, mlemu):
     features = fe.read_table(name="main.sales.customer_features")
     assert type(features).__module__.startswith("pyspark.")
     assert features.toPandas().sort_values("id")["spend"].tolist() == [3.0, 4.0]
+
+
+def test_monitor_metric_tables_in_spark_sql(spark, mlemu):
+    """A monitor's metric tables (struct, array and map columns) read with their UC schema,
+    and the seed's drift query shape in Spark SQL over them."""
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.service.catalog import MonitorTimeSeries
+
+    from tests.services.monitors.conftest import inference_log
+
+    frame = inference_log()
+    mlemu.unity_catalog.ensure_schema("ml.monitoring")
+    mlemu.unity_catalog.put_table("ml.monitoring.events", frame)
+    mlemu.unity_catalog.put_table("ml.monitoring.events_baseline", frame[frame.ts < "2024-03-02"])
+    mlemu.clock.freeze(int(pd.Timestamp("2024-03-04").timestamp() * 1000))
+    WorkspaceClient().quality_monitors.create(
+        "ml.monitoring.events", output_schema_name="ml.monitoring", assets_dir="/a",
+        baseline_table_name="ml.monitoring.events_baseline",
+        time_series=MonitorTimeSeries(timestamp_col="ts", granularities=["1 day"]))
+    drift = spark.sql("""
+        SELECT cur.column_name AS feature_name,
+               AVG(cur.avg - base.avg) AS mean_drift,
+               AVG(cur.stddev - base.stddev) AS std_drift
+        FROM ml.monitoring.events_profile_metrics cur
+        JOIN ml.monitoring.events_profile_metrics base
+          ON base.column_name = cur.column_name AND base.log_type = 'BASELINE' AND base.slice_key IS NULL
+        WHERE cur.log_type = 'INPUT' AND cur.slice_key IS NULL
+          AND cur.window.end >= TIMESTAMP '2024-03-04' - INTERVAL 7 DAYS
+        GROUP BY cur.column_name
+        HAVING ABS(mean_drift) > 0.1
+    """).toPandas()
+    day = frame.assign(day=frame.ts.dt.normalize()).groupby("day")
+    expected = (day.amount.mean() - frame[frame.ts < "2024-03-02"].amount.mean()).mean()
+    assert "amount" in set(drift.feature_name)
+    assert drift.set_index("feature_name").loc["amount", "mean_drift"] == pytest.approx(expected)
+    ks = spark.sql("SELECT ks_test.pvalue AS p FROM ml.monitoring.events_drift_metrics "
+                   "WHERE drift_type = 'CONSECUTIVE' AND column_name = 'amount' AND slice_key IS NULL "
+                   "ORDER BY window.start").toPandas()
+    assert len(ks) == 2 and ks.p.iloc[-1] < 0.01
