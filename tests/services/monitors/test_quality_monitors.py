@@ -219,3 +219,27 @@ def test_render_report(w, mlemu, log_table, tmp_path):
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     page = open(paths["html"], encoding="utf-8").read()
     assert "fraud_predictions_report.png" in page and "<td>amount</td>" in page
+
+
+def test_over_the_loopback_server(mlemu_server, mlemu, log_table):
+    """The same API over real HTTP (``mlemu serve``'s transport)."""
+    from databricks.sdk import WorkspaceClient
+
+    w = WorkspaceClient()
+    assert w.config.host == mlemu_server.url
+    _create(w)
+    refresh = w.quality_monitors.run_refresh(TABLE)
+    assert w.quality_monitors.get_refresh(TABLE, refresh.refresh_id).state == MonitorRefreshInfoState.SUCCESS
+    assert w.tables.get(f"{OUTPUT}.fraud_predictions_drift_metrics").columns[0].type_text == \
+        "struct<start:timestamp,end:timestamp>"
+
+
+def test_cancel_pending_refresh(w, mlemu, log_table):
+    mlemu.monitors.synchronous = False
+    _create(w)
+    w.quality_monitors.cancel_refresh(TABLE, 1)
+    (r,) = w.quality_monitors.list_refreshes(TABLE).refreshes
+    assert r.state == MonitorRefreshInfoState.CANCELED
+    assert not w.tables.exists(f"{OUTPUT}.fraud_predictions_profile_metrics").table_exists
+    with pytest.raises(InvalidParameterValue, match="terminal state"):
+        w.quality_monitors.cancel_refresh(TABLE, 1)
