@@ -163,6 +163,15 @@ def dq_get_refresh(req: Request, object_type: str, object_id: str, refresh_id: i
     return wire.dq_refresh(monitor, m.get_refresh(monitor.table_name, refresh_id))
 
 
+@routes.delete(f"{DQ}/<object_type>/<object_id>/refreshes/<int:refresh_id>", "data_quality.delete_refresh",
+               client_calls=(f"{DQSDK}.delete_refresh",))
+def dq_delete_refresh(req: Request, object_type: str, object_id: str, refresh_id: int) -> dict:
+    m = _monitors(req)
+    monitor = m.by_table_id(_table_id(object_type, object_id))
+    m.delete_refresh(monitor.table_name, refresh_id)
+    return {}
+
+
 @routes.post(f"{DQ}/<object_type>/<object_id>/refreshes/<int:refresh_id>/cancel", "data_quality.cancel_refresh",
              client_calls=(f"{DQSDK}.cancel_refresh",))
 def dq_cancel_refresh(req: Request, object_type: str, object_id: str, refresh_id: int) -> dict:

@@ -70,6 +70,7 @@ class Monitor:
     dashboard_id: str | None = None
     latest_monitor_failure_msg: str | None = None
     refreshes: list[Refresh] = field(default_factory=list)
+    last_refresh_id: int = 0  # ids stay unique after delete_refresh
 
     @property
     def profile_metrics_table_name(self) -> str:
@@ -199,7 +200,7 @@ class Monitors:
             warehouse_id=c.get("warehouse_id", base.warehouse_id if base else None),
             dashboard_id=c.get("dashboard_id", base.dashboard_id if base else None),
             latest_monitor_failure_msg=base.latest_monitor_failure_msg if base else None,
-            refreshes=base.refreshes if base else [])
+            refreshes=base.refreshes if base else [], last_refresh_id=base.last_refresh_id if base else 0)
         for expr in monitor.slicing_exprs:
             if not isinstance(expr, str) or not expr.strip():
                 raise invalid("Slicing expressions must be non-empty strings.")
@@ -241,7 +242,7 @@ class Monitors:
     def refresh(self, table_name: str) -> Refresh:
         """Fixture helper: run a refresh to completion now (whatever :attr:`synchronous` is)."""
         monitor = self.get(table_name)
-        r = Refresh(len(monitor.refreshes) + 1, "PENDING", self._ws.clock.now_ms())
+        r = Refresh(self._next_id(monitor), "PENDING", self._ws.clock.now_ms())
         monitor.refreshes.append(r)
         self._execute(monitor, r)
         return r
@@ -261,6 +262,14 @@ class Monitors:
         r.state, r.end_time_ms, r.message = "CANCELED", self._ws.clock.now_ms(), "Refresh canceled by user."
         return r
 
+    def delete_refresh(self, table_name: str, refresh_id: int) -> None:
+        """Forget a finished refresh (its metrics stay in the tables); a running one is refused."""
+        monitor = self.get(table_name)
+        r = self._refresh(monitor, refresh_id)
+        if r.state not in TERMINAL:
+            raise invalid(f"Refresh {refresh_id} is {r.state}; cancel it before deleting it.")
+        monitor.refreshes.remove(r)
+
     @staticmethod
     def _refresh(monitor: Monitor, refresh_id: int) -> Refresh:
         for r in monitor.refreshes:
@@ -268,8 +277,13 @@ class Monitors:
                 return r
         raise not_found(f"Refresh {refresh_id} of the monitor on table '{monitor.table_name}' does not exist.")
 
+    @staticmethod
+    def _next_id(monitor: Monitor) -> int:
+        monitor.last_refresh_id += 1
+        return monitor.last_refresh_id
+
     def _start_refresh(self, monitor: Monitor) -> Refresh:
-        r = Refresh(len(monitor.refreshes) + 1, "PENDING", self._ws.clock.now_ms())
+        r = Refresh(self._next_id(monitor), "PENDING", self._ws.clock.now_ms())
         monitor.refreshes.append(r)
         queued = copy.copy(r)
         if self.synchronous:

@@ -81,3 +81,15 @@ def test_time_series_config_and_errors(w, mlemu, log_table):
         w.data_quality.get_monitor("table", "00000000-0000-0000-0000-000000000000")
     with pytest.raises(InvalidParameterValue):
         w.data_quality.get_monitor("schema", schema_id)
+
+
+def test_delete_refresh(w, mlemu, log_table):
+    table_id, schema_id = _ids(w)
+    w.data_quality.create_monitor(Monitor(object_type="table", object_id=table_id,
+                                          data_profiling_config=_inference_config(schema_id)))
+    w.data_quality.delete_refresh("table", table_id, 1)
+    assert list(w.data_quality.list_refresh("table", table_id)) == []
+    again = w.data_quality.create_refresh("table", table_id, Refresh(object_type="table", object_id=table_id))
+    assert again.refresh_id == 2
+    with pytest.raises(NotFound):
+        w.data_quality.get_refresh("table", table_id, 1)
