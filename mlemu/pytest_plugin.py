@@ -16,6 +16,9 @@ Options come from the ``mlemu`` marker: ``@pytest.mark.mlemu(seed=7, user_name="
 Unity Catalog) and ``virtual_time``: ``time.sleep`` returns at once and advances the workspace
 clock). In hermetic mode (the default) every outbound connection but to the emulated workspace,
 mlemu's own loopback servers and ``allow_hosts=["name", "name:port"]`` is refused.
+
+``spark`` (opt-in, ``mlemu[spark]`` and Java 17+; skipped otherwise): one local SparkSession
+per test session, bridged to the ``mlemu`` workspace's Unity Catalog tables (:mod:`mlemu.spark`).
 """
 from __future__ import annotations
 
@@ -91,3 +94,30 @@ def make_feature_table(mlemu: Any) -> Any:
     from mlemu.feature_store.fixtures import make_feature_table as make
 
     return functools.partial(make, mlemu)
+
+
+@pytest.fixture(scope="session")
+def mlemu_spark_session() -> Iterator[Any]:
+    """One local SparkSession for the whole test session (started on first use, ~5-10 s);
+    skipped with the reason when pyspark or Java is missing. See :mod:`mlemu.spark`."""
+    import os
+    import shutil
+
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'mlemu[spark]')")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java 17+ (no java on PATH, JAVA_HOME unset)")
+    from mlemu import spark as mlemu_spark
+
+    session = mlemu_spark.session()
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def spark(mlemu: Any, mlemu_spark_session: Any) -> Iterator[Any]:
+    """The session's SparkSession, active, bridged to the ``mlemu`` workspace's Unity Catalog:
+    ``spark.table("c.s.t")``, three-part names in ``spark.sql``, ``saveAsTable``/``writeTo``."""
+    from mlemu import spark as mlemu_spark
+
+    with mlemu_spark.active(mlemu_spark_session), mlemu_spark.bridge():
+        yield mlemu_spark_session

@@ -25,6 +25,7 @@ BUILTIN = (
     "workspace_registry",  # /api/2.0/mlflow/registered-models|model-versions|transition-requests/*
     "permissions",       # /api/2.0/permissions/<object type>/<id>
     "ui",                # /graphql, /get-artifact, /ajax-api/... paths only the MLflow web UI calls
+    "monitors",          # /api/2.1/unity-catalog/tables/<name>/monitor, /api/data-quality/v1/monitors
 )
 
 
