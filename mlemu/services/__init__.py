@@ -24,6 +24,7 @@ BUILTIN = (
     "serving",           # /api/2.0/serving-endpoints/*, /serving-endpoints/<name>/invocations
     "workspace_registry",  # /api/2.0/mlflow/registered-models|model-versions|transition-requests/*
     "tracing",           # /api/{2,3}.0/mlflow/traces/* (traces in experiments, assessments)
+    "prompts",           # /api/2.0/mlflow/unity-catalog/prompts|prompt-versions/*
 )
 
 
