@@ -21,7 +21,9 @@ from mlemu.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+#: Saved, cleared and restored around a workspace. mlflow 3's set_experiment() exports
+#: MLFLOW_EXPERIMENT_ID (for subprocesses); left set, it names another workspace's experiment.
+_MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID")
 
 
 class emulate:
