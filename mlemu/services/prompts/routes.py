@@ -152,6 +152,14 @@ def link_to_runs(req: Request) -> dict:
     return {}
 
 
+@routes.post(f"{L}/links-to-models", "links-to-models", body=wire.LinkToModels,
+             client_calls=("MlflowClient.link_prompt_version_to_model", "a prompt used with an active model"))
+def link_to_models(req: Request) -> dict:
+    a = req.args
+    _svc(req).link_to_models([(e.name, e.version) for e in a.prompt_versions], a.model_ids)
+    return {}
+
+
 @routes.post(f"{L}/links-to-traces", "links-to-traces", body=wire.LinkToTraces,
              client_calls=("a prompt loaded inside a traced function (at trace export)",))
 def link_to_traces(req: Request) -> dict:

@@ -40,6 +40,7 @@ class PromptVersion:
     updated_ms: int
     run_ids: list[str] = field(default_factory=list)
     trace_ids: list[str] = field(default_factory=list)
+    model_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -210,6 +211,13 @@ class Prompts:
             self._ws.tracing.get(t)
         for v in targets:
             v.trace_ids.extend(t for t in trace_ids if t not in v.trace_ids)
+
+    def link_to_models(self, versions: list[tuple[str, str]], model_ids: list[str]) -> None:
+        targets = self._link_targets(versions, model_ids, "model_ids")
+        for m in model_ids:
+            self._ws.tracking.get_logged_model(m)
+        for v in targets:
+            v.model_ids.extend(m for m in model_ids if m not in v.model_ids)
 
     def _link_targets(self, versions: list[tuple[str, str]], ids: list[str], what: str) -> list[PromptVersion]:
         if not versions:

@@ -85,6 +85,11 @@ class LinkToRuns(_Args):
     run_ids: list[str] = []
 
 
+class LinkToModels(_Args):
+    prompt_versions: list[LinkEntry] = []
+    model_ids: list[str] = []
+
+
 class LinkToTraces(_Args):
     prompt_versions: list[LinkEntry] = []
     trace_ids: list[str] = []
