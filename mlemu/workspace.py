@@ -48,6 +48,13 @@ class Workspace(WorkspaceState):
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    # -- test views ------------------------------------------------------------------------
+    def traces(self, experiment_id: str | None = None) -> list[Any]:
+        """The MLflow traces kept in this workspace (of one experiment, or all), oldest first,
+        with their decoded spans and assessments (:mod:`mlemu.services.tracing.views`)."""
+        from mlemu.services.tracing.views import trace_views
+        return trace_views(self.tracing, experiment_id)
+
     def handle(self, method: str, path: str, query_string: str = "",
                headers: dict[str, str] | None = None, body: bytes = b"",
                base_url: str | None = None, raise_internal: bool = False) -> tuple[int, dict[str, str], bytes]:
