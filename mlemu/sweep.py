@@ -436,8 +436,8 @@ def _consume(result: Any) -> None:
 def _classify(error: BaseException | None, calls: list[Any], internal: bool) -> tuple[str, str]:
     requests = ", ".join(f"{c.method} {_short(c.path)} → {c.status}" for c in calls[:4])
     requests += " …" if len(calls) > 4 else ""
-    if any((c.operation == "unknown" and c.status == 404 or _is_endpoint_not_found(c))
-           and c.path not in FALLBACK_PROBES for c in calls):
+    if any(c.operation == "unknown" and c.status == 404 for c in calls) or \
+            any(_is_endpoint_not_found(c) for c in calls):
         return NOT_EMULATED, requests
     if internal or any(c.status >= 500 for c in calls):
         return BROKEN, requests
@@ -451,10 +451,6 @@ def _classify(error: BaseException | None, calls: list[Any], internal: bool) -> 
         return CLIENT_SIDE, f"{requests}; client refused: {str(error)[:100]}"
     return BROKEN, f"{requests}; client raised {type(error).__name__}: {str(error)[:80]}"
 
-
-#: Routes a client probes and falls back from when the workspace does not serve them (mlemu
-#: leaves them unrouted on purpose, like a workspace without the feature).
-FALLBACK_PROBES = frozenset({"/api/4.0/mlflow/traces/search-long-running"})
 
 #: Exceptions a client raises by its own rules (not from parsing an answer).
 _CLIENT_REFUSALS = frozenset({"MlflowException", "NotImplementedError"})

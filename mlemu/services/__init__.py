@@ -25,6 +25,7 @@ BUILTIN = (
     "workspace_registry",  # /api/2.0/mlflow/registered-models|model-versions|transition-requests/*
     "tracing",           # /api/{2,3}.0/mlflow/traces/* (traces in experiments, assessments)
     "prompts",           # /api/2.0/mlflow/unity-catalog/prompts|prompt-versions/*
+    "tracing_uc",        # /api/4.0|5.0/mlflow/traces|tracing/*, /api/2.0/otel/v1/traces
 )
 
 

@@ -3,9 +3,9 @@
 routes both share (tags, delete-traces, span-data credentials), assessments (``/api/3.0`` for
 mlflow 3, ``/api/2.0`` for 2.22) and link-to-run.
 
-The V4 long-running search (``/api/4.0/mlflow/traces/search-long-running``) is deliberately
-not routed: its ``404 ENDPOINT_NOT_FOUND`` makes mlflow 3 fall back to SearchTracesV3, as on a
-workspace without it.
+mlflow 3 first sends the V4 long-running search (:mod:`mlemu.services.tracing_uc`), which
+refuses experiment locations ("... not yet supported") as the workspace does; the client then
+falls back to SearchTracesV3 here.
 """
 from __future__ import annotations
 

@@ -73,6 +73,8 @@ class Trace:
     client_request_id: str | None = None
     assessments: dict[str, dict[str, Any]] = field(default_factory=dict)
     linked_run_ids: list[str] = field(default_factory=list)
+    #: For traces kept in Unity Catalog (``mlemu.services.tracing_uc``): their location.
+    uc_location: Any = None
 
     @property
     def run_ids(self) -> list[str]:
@@ -143,7 +145,7 @@ class Tracing:
         return trace
 
     def traces(self, experiment_ids: Iterable[str] | None = None) -> list[Trace]:
-        """Traces in creation order (of all experiments, or of the given ones)."""
+        """Traces kept in experiments, in creation order (of all experiments, or of the given ones)."""
         wanted = None if experiment_ids is None else set(experiment_ids)
         return [t for t in self._traces.values() if wanted is None or t.experiment_id in wanted]
 
@@ -158,8 +160,8 @@ class Tracing:
             self._ws.tracking.get_experiment(exp)
         clauses = srch.parse_filter(filter, TRACES)
         keys = [srch.parse_order_by(o, TRACES) for o in order_by or []] + list(DEFAULT_ORDER)
-        hits = [t for t in self.traces(experiment_ids) if all(_matches(t, c) for c in clauses)]
-        hits = srch.apply_order(hits, keys, _order_value)
+        hits = [t for t in self.traces(experiment_ids) if all(matches(t, c) for c in clauses)]
+        hits = srch.apply_order(hits, keys, order_value)
         query = srch.fingerprint(sorted(experiment_ids), filter, order_by)
         return srch.paginate(hits, page_token, min(max_results or 100, SEARCH_PAGE_CAP), query)
 
@@ -230,65 +232,17 @@ class Tracing:
 
     # -- assessments ---------------------------------------------------------------------
     def create_assessment(self, trace_id: str, assessment: dict[str, Any]) -> dict[str, Any]:
-        trace = self.get(trace_id)
-        a = dict(assessment)
-        _check_assessment(a)
-        overrides = a.get("overrides")
-        replaced = None
-        if overrides:
-            replaced = trace.assessments.get(overrides)
-            if replaced is None:
-                raise not_found(f"Assessment '{overrides}' to override not found in trace '{trace_id}'.")
-        now = self._ws.clock.now_ms()
-        a["assessment_id"] = "a-" + self._ws.ids.hex(32)
-        a["trace_id"] = trace_id
-        a.setdefault("create_time", now)
-        a["last_update_time"] = a.get("last_update_time") or a["create_time"]
-        a.setdefault("valid", True)
-        if replaced is not None:
-            replaced["valid"] = False
-        trace.assessments[a["assessment_id"]] = a
-        return a
+        return create_assessment(self._ws, self.get(trace_id), assessment)
 
     def get_assessment(self, trace_id: str, assessment_id: str) -> dict[str, Any]:
-        a = self.get(trace_id).assessments.get(assessment_id)
-        if a is None:
-            raise not_found(f"Assessment with ID '{assessment_id}' not found in trace '{trace_id}'.")
-        return a
+        return get_assessment(self.get(trace_id), assessment_id)
 
     def update_assessment(self, trace_id: str, assessment_id: str, changes: dict[str, Any],
                           paths: list[str]) -> dict[str, Any]:
-        current = self.get_assessment(trace_id, assessment_id)
-        if not paths:
-            raise invalid("Missing value for required parameter 'update_mask'.")
-        unknown = sorted(set(paths) - UPDATABLE_ASSESSMENT_FIELDS)
-        if unknown:
-            raise invalid(f"Invalid update_mask: the field(s) {unknown} cannot be updated. Updatable "
-                          f"fields are {sorted(UPDATABLE_ASSESSMENT_FIELDS)}.")
-        updated = dict(current)
-        for p in paths:
-            if p in changes:
-                updated[p] = changes[p]
-            else:
-                updated.pop(p, None)
-        if "feedback" in paths and "feedback" in updated:
-            updated.pop("expectation", None)
-        if "expectation" in paths and "expectation" in updated:
-            updated.pop("feedback", None)
-        _check_assessment(updated)
-        updated["last_update_time"] = self._ws.clock.now_ms()
-        current.clear()
-        current.update(updated)
-        return current
+        return update_assessment(self._ws, self.get(trace_id), assessment_id, changes, paths)
 
     def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
-        """Delete an assessment; deleting an override makes the one it replaced valid again."""
-        trace = self.get(trace_id)
-        a = self.get_assessment(trace_id, assessment_id)
-        del trace.assessments[assessment_id]
-        replaced = trace.assessments.get(a.get("overrides") or "")
-        if replaced is not None:
-            replaced["valid"] = True
+        delete_assessment(self.get(trace_id), assessment_id)
 
     # -- helpers -------------------------------------------------------------------------
     def _active_experiment(self, experiment_id: str) -> None:
@@ -307,6 +261,72 @@ class Tracing:
     def _check_state(state: str) -> None:
         if state not in STATES and state != "TRACE_STATUS_UNSPECIFIED":
             raise invalid(f"Invalid trace state '{state}'. Valid values are {list(STATES)}.")
+
+
+# -- assessments (the same rules for traces in experiments and in Unity Catalog) -----------
+def create_assessment(ws: "WorkspaceState", trace: Trace, assessment: dict[str, Any]) -> dict[str, Any]:
+    """Store a new assessment with a server-assigned id; with ``overrides``, the assessment
+    it replaces becomes invalid."""
+    a = dict(assessment)
+    _check_assessment(a)
+    overrides = a.get("overrides")
+    replaced = None
+    if overrides:
+        replaced = trace.assessments.get(overrides)
+        if replaced is None:
+            raise not_found(f"Assessment '{overrides}' to override not found in trace '{trace.trace_id}'.")
+    a["assessment_id"] = "a-" + ws.ids.hex(32)
+    a["trace_id"] = trace.trace_id
+    a.setdefault("create_time", ws.clock.now_ms())
+    a["last_update_time"] = a.get("last_update_time") or a["create_time"]
+    a.setdefault("valid", True)
+    if replaced is not None:
+        replaced["valid"] = False
+    trace.assessments[a["assessment_id"]] = a
+    return a
+
+
+def get_assessment(trace: Trace, assessment_id: str) -> dict[str, Any]:
+    a = trace.assessments.get(assessment_id)
+    if a is None:
+        raise not_found(f"Assessment with ID '{assessment_id}' not found in trace '{trace.trace_id}'.")
+    return a
+
+
+def update_assessment(ws: "WorkspaceState", trace: Trace, assessment_id: str, changes: dict[str, Any],
+                      paths: list[str]) -> dict[str, Any]:
+    """Apply the fields named by the update mask (a field named but not given is cleared)."""
+    current = get_assessment(trace, assessment_id)
+    if not paths:
+        raise invalid("Missing value for required parameter 'update_mask'.")
+    unknown = sorted(set(paths) - UPDATABLE_ASSESSMENT_FIELDS)
+    if unknown:
+        raise invalid(f"Invalid update_mask: the field(s) {unknown} cannot be updated. Updatable "
+                      f"fields are {sorted(UPDATABLE_ASSESSMENT_FIELDS)}.")
+    updated = dict(current)
+    for p in paths:
+        if p in changes:
+            updated[p] = changes[p]
+        else:
+            updated.pop(p, None)
+    if "feedback" in paths and "feedback" in updated:
+        updated.pop("expectation", None)
+    if "expectation" in paths and "expectation" in updated:
+        updated.pop("feedback", None)
+    _check_assessment(updated)
+    updated["last_update_time"] = ws.clock.now_ms()
+    current.clear()
+    current.update(updated)
+    return current
+
+
+def delete_assessment(trace: Trace, assessment_id: str) -> None:
+    """Delete an assessment; deleting an override makes the one it replaced valid again."""
+    a = get_assessment(trace, assessment_id)
+    del trace.assessments[assessment_id]
+    replaced = trace.assessments.get(a.get("overrides") or "")
+    if replaced is not None:
+        replaced["valid"] = True
 
 
 def _check_assessment(a: Mapping[str, Any]) -> None:
@@ -333,7 +353,7 @@ def _attribute(t: Trace, key: str) -> Any:
     return getters[key](t)
 
 
-def _matches(t: Trace, c: srch.Clause) -> bool:
+def matches(t: Trace, c: srch.Clause) -> bool:
     if c.kind == srch.TAG:
         return c.test(t.tags.get(c.key))
     if c.kind == METADATA:
@@ -344,7 +364,7 @@ def _matches(t: Trace, c: srch.Clause) -> bool:
     return c.test(_attribute(t, c.key))
 
 
-def _order_value(t: Trace, key: srch.OrderKey) -> Any:
+def order_value(t: Trace, key: srch.OrderKey) -> Any:
     if key.kind == srch.TAG:
         return t.tags.get(key.key)
     if key.kind == METADATA:

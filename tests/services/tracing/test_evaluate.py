@@ -58,7 +58,7 @@ def test_evaluate_with_two_code_scorers(mlemu, experiment_id):
     mlemu.calls.assert_called("tracing.agents.evaluation-client-usage-events")
 
 
-def test_evaluate_leaves_only_the_v4_search_unanswered(mlemu, experiment_id):
+def test_evaluate_reaches_only_emulated_endpoints(mlemu, experiment_id):
     from mlflow.genai.scorers import scorer
 
     @scorer
@@ -66,5 +66,8 @@ def test_evaluate_leaves_only_the_v4_search_unanswered(mlemu, experiment_id):
         return bool(outputs)
 
     mlflow.genai.evaluate(data=DATA[:1], predict_fn=_app, scorers=[non_empty])
-    unanswered = sorted({c.path for c in mlemu.calls if c.error_code == "ENDPOINT_NOT_FOUND"})
-    assert unanswered == ["/api/4.0/mlflow/traces/search-long-running"]
+    assert [c.path for c in mlemu.calls if c.error_code == "ENDPOINT_NOT_FOUND"] == []
+    # The V4 search refuses experiment locations, as the workspace does; the client falls back to V3.
+    (v4,) = mlemu.calls.filter(operation="tracing_uc.search-long-running")
+    assert v4.status == 400 and "not yet supported" in v4.response["message"]
+    mlemu.calls.assert_called("tracing.search-traces-v3")

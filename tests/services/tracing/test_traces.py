@@ -164,3 +164,13 @@ def test_trace_inside_a_run_matches_its_run_id(mlemu, experiment_id):
     assert trace.info.request_metadata["mlflow.sourceRun"] == run.info.run_id
     view = mlemu.tracing.get(trace.info.trace_id)
     assert view.run_ids == [run.info.run_id]
+
+
+def test_traces_over_the_loopback_server(mlemu, mlemu_server):
+    """The same flow through `mlemu serve` (real sockets, pre-signed URLs on the server's host)."""
+    mlflow.set_experiment(f"{mlemu.user.home}/loopback")
+    _pipeline("net")
+    got = mlflow.get_trace(mlflow.get_last_active_trace_id())
+    assert [s.name for s in got.data.spans] == ["pipeline", "inner", "_reverse"]
+    upload = mlemu.calls.assert_called("tracing.credentials-for-data-upload", times=1)[0]
+    assert upload.response["credential_info"]["signed_uri"].startswith(mlemu_server.url)
