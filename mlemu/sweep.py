@@ -114,7 +114,7 @@ def _values(p: Prepared) -> dict[str, Any]:
         "data_source_format": "DELTA", "table_type": "MANAGED", "storage_location": "s3://sweep",
         "url": "https://example.invalid/hook", "events": ["MODEL_VERSION_CREATED"],
         "webhook_id": "1", "trace_id": p.trace_id, "trace_ids": [p.trace_id], "dataset_id": "d-1",
-        "locations": [p.experiment_id],
+        "locations": [p.experiment_id], "request_id": p.trace_id, "request_ids": [p.trace_id],
         "prompt_uri": "prompts:/main.sweep.prompt/1", "template": "Hi {{name}}",
         "name_or_uri": "prompts:/main.sweep.prompt/1", "uri": "prompts:/p/1",
         "server_name": "s", "endpoint_id": "e", "server_json": "{}",

@@ -49,13 +49,18 @@ def test_gaps_found_by_the_sweep_are_answered(results, target, method):
     assert _outcome(results, target, method) == sweep.ANSWERED
 
 
-@pytest.mark.parametrize("method", ["search_traces", "get_trace", "set_trace_tag", "link_traces_to_run",
-                                    "register_prompt", "load_prompt", "set_prompt_alias",
-                                    "link_prompt_version_to_model"])
+@pytest.mark.parametrize("method", ["search_traces", "get_trace", "set_trace_tag",
+                                    "link_traces_to_run", "register_prompt", "load_prompt",
+                                    "set_prompt_alias", "link_prompt_version_to_model"])
 def test_tracing_and_prompts_are_answered(results, method):
-    """Traces and prompts (mlflow 3); search_traces(run_id=...) was broken before traces were kept."""
+    """Traces (both generations) and UC prompts (mlflow 3; 2.22 refuses them client-side);
+    search_traces(run_id=...) was broken before traces were kept."""
+    import mlflow
+
     if not any((r.target, r.method) == ("MlflowClient", method) for r in results):
         pytest.skip(f"MlflowClient.{method} is not in this mlflow version")
+    if "prompt" in method and not mlflow.__version__.startswith("3."):
+        pytest.skip("mlflow 2.22 has no Unity Catalog prompt registry")
     assert _outcome(results, "MlflowClient", method) == sweep.ANSWERED
 
 
