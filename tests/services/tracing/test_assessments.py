@@ -76,3 +76,22 @@ def test_assessment_on_an_unknown_trace_is_not_found(mlemu, experiment_id):
     with pytest.raises(MlflowException) as e:
         mlflow.log_feedback(trace_id="tr-" + "1" * 32, name="x", value=1)
     assert e.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_expectation_updated_and_deleted(mlemu, trace_id):
+    from mlflow.entities import Expectation
+
+    ex = mlflow.log_expectation(trace_id=trace_id, name="answer", value="4")
+    updated = mlflow.update_assessment(trace_id, ex.assessment_id, Expectation(name="answer", value="four"))
+    assert updated.value == "four" and updated.expectation is not None
+    mlflow.delete_assessment(trace_id, ex.assessment_id)
+    assert mlflow.get_trace(trace_id).info.assessments == []
+
+
+def test_update_mask_naming_an_unknown_field_is_refused(mlemu, trace_id):
+    fb = mlflow.log_feedback(trace_id=trace_id, name="n", value=1)
+    status, _, body = mlemu.handle(
+        "PATCH", f"/api/3.0/mlflow/traces/{trace_id}/assessments/{fb.assessment_id}",
+        headers={"Authorization": f"Bearer {mlemu.token}"},
+        body=b'{"assessment": {"source": {"source_type": "CODE"}}, "update_mask": "source"}')
+    assert status == 400 and b"INVALID_PARAMETER_VALUE" in body

@@ -64,3 +64,17 @@ def test_error_trace_search_tags_and_delete_v2(mlemu, experiment_id):
     assert len(page) == 1 and page.token
     assert client.delete_traces(experiment_id, request_ids=[failed]) == 1
     assert [t.info.request_id for t in client.search_traces([experiment_id])] == [in_run]
+
+
+def test_feedback_on_mlflow_2_22_uses_the_v2_assessment_path(mlemu, experiment_id):
+    from mlflow.entities import AssessmentSource
+
+    _pipeline("q")
+    tid = _last_trace_id()
+    fb = mlflow.log_feedback(trace_id=tid, name="ok", value=True,
+                             source=AssessmentSource(source_type="HUMAN", source_id="ada"))
+    assert fb.assessment_id.startswith("a-")
+    (call,) = mlemu.calls.assert_called("tracing.create-assessment.v2", times=1)
+    assert call.path == f"/api/2.0/mlflow/traces/{tid}/assessments"
+    (kept,) = mlemu.tracing.get(tid).assessments.values()
+    assert kept["assessment_name"] == "ok" and kept["feedback"] == {"value": True}
