@@ -174,3 +174,13 @@ def test_traces_over_the_loopback_server(mlemu, mlemu_server):
     assert [s.name for s in got.data.spans] == ["pipeline", "inner", "_reverse"]
     upload = mlemu.calls.assert_called("tracing.credentials-for-data-upload", times=1)[0]
     assert upload.response["credential_info"]["signed_uri"].startswith(mlemu_server.url)
+
+
+@pytest.mark.drops_traces
+def test_a_dropped_trace_is_detected(mlemu, experiment_id, dropped_trace_messages):
+    """The autouse check catches what mlflow only logs: here the experiment is deleted while
+    the trace runs, so the workspace refuses StartTraceV3 and the trace is lost."""
+    with mlflow.start_span("doomed"):
+        MlflowClient().delete_experiment(experiment_id)
+    assert dropped_trace_messages()
+    assert mlemu.calls.filter(operation="tracing.start-trace-v3")[-1].error_code == "INVALID_PARAMETER_VALUE"
