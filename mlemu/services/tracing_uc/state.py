@@ -124,6 +124,11 @@ class UcTraceStorage:
     def traces(self, location_id: str | None = None) -> list[Trace]:
         return [t for (loc, _), t in self._traces.items() if location_id is None or loc == location_id]
 
+    def with_spans(self, location_id: str | None = None) -> list[tuple[Trace, list[dict[str, Any]]]]:
+        """Every trace (of one location, or all) with its ingested spans."""
+        return [(t, self.spans(loc, h)) for (loc, h), t in self._traces.items()
+                if location_id is None or loc == location_id]
+
     def spans(self, location_id: str, trace_hex: str) -> list[dict[str, Any]]:
         return list(self._spans.get((location_id, trace_hex), []))
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from mlemu.core.errors import ApiError, bad_request, invalid
 from mlemu.services.tracing import wire as v3
 from mlemu.services.tracing.state import Trace
+from mlemu.services.tracing.views import any_value
 from mlemu.services.tracing_uc.state import IngestedSpan, UcLocation
 
 
@@ -151,22 +152,3 @@ def decode_otlp(body: bytes) -> list[IngestedSpan]:
                        "events": json.dumps(as_json.get("events", []), sort_keys=True)}
                 out.append(IngestedSpan(span.trace_id.hex(), as_json, row))
     return out
-
-
-def any_value(v: dict[str, Any]) -> Any:
-    """A Python value of an OTLP ``AnyValue`` in proto JSON."""
-    if "string_value" in v:
-        return v["string_value"]
-    if "int_value" in v:
-        return int(v["int_value"])
-    if "double_value" in v:
-        return float(v["double_value"])
-    if "bool_value" in v:
-        return bool(v["bool_value"])
-    if "array_value" in v:
-        return [any_value(x) for x in v["array_value"].get("values", [])]
-    if "kvlist_value" in v:
-        return {kv["key"]: any_value(kv.get("value", {})) for kv in v["kvlist_value"].get("values", [])}
-    if "bytes_value" in v:
-        return v["bytes_value"]
-    return None

@@ -57,6 +57,11 @@ def test_uc_trace_round_trip(mlemu, uc_experiment):
     assert sorted(spans["name"]) == ["child", "pipeline"]
     assert set(spans["trace_id"]) == {trace_id.rsplit("/", 1)[-1]}
 
+    (view,) = mlemu.traces()
+    assert view.location == location and view.span("child").attributes["k"] == 1
+    assert view.span("child").parent_id == view.span("pipeline").span_id
+    assert view.span("pipeline").inputs == {"q": "abc"} and view.span("pipeline").outputs == "cba"
+
     found = mlflow.search_traces(locations=[location], return_type="list")
     assert [t.info.trace_id for t in found] == [trace_id]
 
