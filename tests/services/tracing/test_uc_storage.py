@@ -78,3 +78,16 @@ def test_uc_trace_round_trip(mlemu, uc_experiment):
     assert mlflow.get_assessment(trace_id, fb.assessment_id).value is False
     mlflow.delete_assessment(trace_id, fb.assessment_id)
     assert not mlemu.tracing_uc.get(location, trace_id.rsplit("/", 1)[-1]).assessments
+
+
+def test_otlp_export_over_the_loopback_server(mlemu, mlemu_server):
+    from mlflow.entities.trace_location import UnityCatalog
+
+    mlemu.unity_catalog.ensure_schema("main.genai")
+    exp = mlflow.set_experiment(f"{mlemu.user.home}/genai-uc-net", trace_location=UnityCatalog("main", "genai"))
+    _pipeline("net")
+    _flush()
+    exports = mlemu.calls.filter(operation="tracing_uc.otel.export-traces")
+    assert exports and all(c.status == 200 for c in exports)
+    spans = mlemu.unity_catalog.read_table(f"main.genai.{exp.experiment_id}_otel_spans")
+    assert sorted(spans["name"]) == ["child", "pipeline"]
