@@ -45,7 +45,7 @@ def link_location(req: Request, experiment_id: str) -> dict:
     return {}
 
 
-@routes.post(f"{TRACE}/info", "create-trace-info", locked=True,
+@routes.post(f"{TRACE}/info", "create-trace-info",
              client_calls=("@mlflow.trace with a Unity Catalog trace location (at the end of the root span)",))
 def create_trace_info(req: Request, location_id: str, trace_hex: str) -> dict:
     trace = wire.trace_from_v4(req.json())
