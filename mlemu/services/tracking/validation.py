@@ -72,7 +72,7 @@ def check_experiment_id(experiment_id: Any) -> None:
     (400), not a missing experiment, the way mlflow's server words it."""
     text = str(experiment_id) if experiment_id is not None else ""
     if not (text.isascii() and text.isdigit()):
-        raise invalid(f"Invalid experiment ID '{text}'. Experiment ID must be a valid integer.")
+        raise invalid(invalid_value("experiment_id", text, "Experiment ID must be a valid integer."))
 
 
 def _join(path: str, leaf: str) -> str:

@@ -100,7 +100,7 @@ def test_non_numeric_experiment_id_is_a_bad_parameter_not_a_missing_experiment(m
     with pytest.raises(MlflowException) as e:
         MlflowClient().get_experiment("abc")
     assert e.value.error_code == "INVALID_PARAMETER_VALUE"
-    assert "Invalid experiment ID 'abc'" in e.value.message
+    assert "Invalid value \"abc\" for parameter 'experiment_id' supplied" in e.value.message
     with pytest.raises(InvalidParameterValue):
         WorkspaceClient().experiments.get_experiment("abc")
     # A numeric id that does not exist is still RESOURCE_DOES_NOT_EXIST.
