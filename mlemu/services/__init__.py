@@ -23,6 +23,7 @@ BUILTIN = (
     "registry",          # /api/2.0/mlflow/unity-catalog/*, /api/2.1/unity-catalog/models
     "serving",           # /api/2.0/serving-endpoints/*, /serving-endpoints/<name>/invocations
     "workspace_registry",  # /api/2.0/mlflow/registered-models|model-versions|transition-requests/*
+    "sql",               # /api/2.0/sql/warehouses|statements|sessions
 )
 
 
