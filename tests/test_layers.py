@@ -30,6 +30,9 @@ FORBIDDEN = {
     # beside emulate()/fixtures: they use domain state and the transport's active workspace.
     "mlemu.feature_store": ("mlemu.wire", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
                             "mlemu.pytest_plugin", "mlemu.cli"),
+    # The DB-API adapter over the SQL engine sits beside the feature engineering clients.
+    "mlemu.sql": ("mlemu.wire", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
+                  "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
 }
 
 

@@ -45,26 +45,34 @@ def rewrite(tree: exp.Expression, *, resolve: Callable[[exp.Table], str], now_ms
         if isinstance(node, exp.FromJson) or (isinstance(node, exp.Anonymous)
                                                 and node.name.lower() == "from_json"):
             return _from_json(node)
+        if isinstance(node, exp.ApproxQuantile):  # a subclass of Quantile: test it first
+            return exp.Anonymous(this="QUANTILE_DISC", expressions=[node.this, node.args["quantile"]])
         if isinstance(node, exp.Quantile):
             return exp.Anonymous(this="QUANTILE_CONT", expressions=[node.this, node.args["quantile"]])
-        if isinstance(node, exp.ApproxQuantile):
-            return exp.Anonymous(this="QUANTILE_DISC", expressions=[node.this, node.args["quantile"]])
         if isinstance(node, exp.CurrentDate):
             return exp.cast(exp.Literal.string(now.date().isoformat()), "DATE")
         if isinstance(node, exp.CurrentTimestamp):
             return exp.cast(exp.Literal.string(now.isoformat(sep=" ")), "TIMESTAMP")
-        if isinstance(node, _INT_RESULT) or (isinstance(node, exp.Window) and isinstance(node.this, _INT_WINDOWS)):
-            if not isinstance(node.parent, exp.Cast):
-                return exp.cast(node.copy(), "INT")
+        if isinstance(node, exp.ApproxDistinct):  # Spark's HLL++ is exact on small data; DuckDB's HLL is not
+            return exp.Count(this=exp.Distinct(expressions=[node.this]))
         if isinstance(node, exp.Placeholder) and node.name:
             if node.name not in parameters:
                 raise on_unbound(node.name)
             return parameters[node.name].copy()
         return node
 
+    def retype(node: exp.Expression) -> exp.Expression:
+        # A second pass: sqlglot's transform does not descend into a node a rewrite wrapped.
+        if isinstance(node, _INT_RESULT) or (isinstance(node, exp.Window) and isinstance(node.this, _INT_WINDOWS)):
+            if not isinstance(node.parent, exp.Cast):
+                return exp.cast(node, "INT")
+        if isinstance(node, exp.TsOrDsAdd) and not isinstance(node.parent, exp.Cast):
+            return exp.cast(node, "DATE")  # date_add/date_sub answer a DATE in Spark
+        return node
+
     named = tree.copy()
     _name_columns(named)
-    return named.transform(fix, copy=False)
+    return named.transform(fix, copy=False).transform(retype, copy=False)
 
 
 def _name_columns(tree: exp.Expression) -> None:

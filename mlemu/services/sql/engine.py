@@ -33,6 +33,8 @@ DEFAULT_SCHEMA = "default"
 _STRING = SparkType("STRING", "STRING")
 _LONG = SparkType("LONG", "BIGINT")
 _BOOLEAN = SparkType("BOOLEAN", "BOOLEAN")
+_SCALAR_DECLARED = frozenset({"BOOLEAN", "BYTE", "SHORT", "INT", "LONG", "FLOAT", "DOUBLE", "STRING", "DATE",
+                              "TIMESTAMP", "DECIMAL"})
 
 
 def missing_engine() -> str | None:
@@ -184,12 +186,41 @@ class SqlEngine:
             frame = self._information_schema(parts[0], parts[2])
             if frame is None:
                 raise errors.table_not_found(parts, errors.position_of(table.this.meta))
+            declared = None
         else:
-            frame = self._table_of(table, ctx).frame
+            uc_table = self._table_of(table, ctx)
+            frame, declared = uc_table.frame, uc_table.declared_columns
         if self._registered.get(view) is not frame:
-            self.connection.register(view, frame)
+            self._register(view, frame, declared)
             self._registered[view] = frame
         return view
+
+    def _register(self, view: str, frame: "pd.DataFrame", declared: list[Any] | None) -> None:
+        """Register ``frame`` zero-copy; a table with a declared UC schema is seen through a view
+        casting its scalar columns to the declared types (a BIGINT column stays BIGINT even when
+        pandas holds it as float64)."""
+        con = self.connection
+        if not declared:
+            con.register(view, frame)
+            return
+        from sqlglot import exp
+
+        raw = view + "__frame"
+        con.register(raw, frame)
+        present = set(frame.columns)
+        selects = []
+        for col in declared:
+            name = exp.to_identifier(col.name, quoted=True).sql("duckdb")
+            if col.name not in present:
+                continue
+            if col.type_name in _SCALAR_DECLARED:
+                dtype = exp.DataType.build(col.type_text, dialect="databricks").sql("duckdb")
+                selects.append(f"CAST({name} AS {dtype}) AS {name}")
+            else:
+                selects.append(name)
+        quoted_view = exp.to_identifier(view, quoted=True).sql("duckdb")
+        quoted_raw = exp.to_identifier(raw, quoted=True).sql("duckdb")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {quoted_view} AS SELECT {', '.join(selects)} FROM {quoted_raw}")
 
     # -- catalog commands (answered from UC state) -----------------------------------------
     _SHOW = re.compile(r"^SHOW\s+(TABLES|SCHEMAS|DATABASES|CATALOGS|COLUMNS)"
