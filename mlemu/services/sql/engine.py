@@ -395,11 +395,12 @@ class SqlEngine:
         kind = str(tree.args.get("kind") or "").upper()
         if kind not in ("TABLE", "VIEW"):
             raise SqlError("UNSUPPORTED_FEATURE", "0A000", f"DROP {kind} is not supported by mlemu's SQL engine.")
-        parts = self._parts(tree.this, ctx)
+        target = tree.this or (tree.args.get("tables") or [None])[0]
+        parts = self._parts(target, ctx)
         if not self._uc.table_exists(".".join(parts)):
             if tree.args.get("exists"):
                 return QueryResult()
-            raise errors.table_not_found(parts, errors.position_of(tree.this.this.meta))
+            raise errors.table_not_found(parts, errors.position_of(target.this.meta))
         self._uc.delete_table(".".join(parts))
         return QueryResult()
 
