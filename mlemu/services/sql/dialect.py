@@ -10,7 +10,9 @@ DuckDB answer what Databricks answers (measured against Spark in the SQL researc
   ``percentile_approx`` -> ``quantile_disc`` (Spark's exact nearest rank on small data);
 * ``current_date()`` / ``current_timestamp()`` -> literals from the workspace clock;
 * ``rank``/``dense_rank``/``row_number``/``size``/``datediff``/``length`` -> INT as in Spark;
-* ``:name`` parameter markers -> typed literals.
+* ``:name`` parameter markers -> typed literals;
+* ``TIMESTAMP`` (Spark's local-time-zone timestamp, session time zone UTC) -> DuckDB's naive
+  ``TIMESTAMP``, as UC tables hold naive UTC times; ``current_user()`` -> the workspace user.
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ def cte_names(tree: exp.Expression) -> set[str]:
 
 
 def rewrite(tree: exp.Expression, *, resolve: Callable[[exp.Table], str], now_ms: int,
-            parameters: dict[str, exp.Expression], on_unbound: Callable[[str], Exception]) -> exp.Expression:
+            parameters: dict[str, exp.Expression], on_unbound: Callable[[str], Exception],
+            user: str = "") -> exp.Expression:
     """A copy of ``tree`` (parsed as Databricks SQL) that DuckDB answers as Databricks would."""
     ctes = cte_names(tree)
     now = dt.datetime.fromtimestamp(now_ms / 1000, tz=dt.timezone.utc).replace(tzinfo=None)
@@ -41,10 +44,7 @@ def rewrite(tree: exp.Expression, *, resolve: Callable[[exp.Table], str], now_ms
             alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
             return exp.Table(this=exp.to_identifier(resolve(node), quoted=True), alias=alias)
         if isinstance(node, exp.JSONExtract) and node.args.get("variant_extract"):
-            return exp.func("TRY", exp.JSONExtractScalar(this=node.this, expression=node.expression))
-        if isinstance(node, exp.FromJson) or (isinstance(node, exp.Anonymous)
-                                                and node.name.lower() == "from_json"):
-            return _from_json(node)
+            return exp.JSONExtractScalar(this=node.this, expression=node.expression)
         if isinstance(node, exp.ApproxQuantile):  # a subclass of Quantile: test it first
             return exp.Anonymous(this="QUANTILE_DISC", expressions=[node.this, node.args["quantile"]])
         if isinstance(node, exp.Quantile):
@@ -53,6 +53,10 @@ def rewrite(tree: exp.Expression, *, resolve: Callable[[exp.Table], str], now_ms
             return exp.cast(exp.Literal.string(now.date().isoformat()), "DATE")
         if isinstance(node, exp.CurrentTimestamp):
             return exp.cast(exp.Literal.string(now.isoformat(sep=" ")), "TIMESTAMP")
+        if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.TIMESTAMPTZ:
+            return exp.DataType.build("TIMESTAMP")  # the session time zone is UTC: naive UTC values
+        if isinstance(node, exp.CurrentUser):
+            return exp.Literal.string(user)
         if isinstance(node, exp.ApproxDistinct):  # Spark's HLL++ is exact on small data; DuckDB's HLL is not
             return exp.Count(this=exp.Distinct(expressions=[node.this]))
         if isinstance(node, exp.Placeholder) and node.name:
@@ -68,11 +72,33 @@ def rewrite(tree: exp.Expression, *, resolve: Callable[[exp.Table], str], now_ms
                 return exp.cast(node, "INT")
         if isinstance(node, exp.TsOrDsAdd) and not isinstance(node.parent, exp.Cast):
             return exp.cast(node, "DATE")  # date_add/date_sub answer a DATE in Spark
+        if isinstance(node, (exp.JSONExtract, exp.JSONExtractScalar)):
+            return exp.func("TRY", node)  # malformed JSON is NULL in Spark, an error in DuckDB
+        if isinstance(node, exp.FromJson) or (isinstance(node, exp.Anonymous) and node.name.lower() == "from_json"):
+            return _from_json(node)
         return node
 
     named = tree.copy()
     _name_columns(named)
-    return named.transform(fix, copy=False).transform(retype, copy=False)
+    fixed = named.transform(fix, copy=False).transform(retype, copy=False)
+    for div in list(fixed.find_all(exp.Div)):
+        _ansi_divisor(div)
+    return fixed
+
+
+def _ansi_divisor(div: exp.Div) -> None:
+    """``a / 0`` raises DIVIDE_BY_ZERO (ANSI mode, on by default in Databricks SQL); DuckDB
+    would answer NULL or Infinity."""
+    divisor = div.expression
+    if isinstance(divisor, exp.Literal) and not divisor.is_string and divisor.this not in ("0", "0.0"):
+        return
+    raise_it = exp.func("ERROR", exp.Literal.string(DIVIDE_BY_ZERO))
+    div.set("expression", exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+                                               true=raise_it)], default=divisor))
+
+
+DIVIDE_BY_ZERO = ("[DIVIDE_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 and return "
+                  "NULL instead. If necessary set \"ansi_mode\" to \"false\" to bypass this error. SQLSTATE: 22012")
 
 
 def _name_columns(tree: exp.Expression) -> None:
@@ -129,6 +155,14 @@ def _json_structure(dtype: exp.DataType) -> object:
     return dtype.sql("duckdb")
 
 
+def duckdb_type(type_text: str) -> exp.DataType:
+    """A Databricks SQL type as DuckDB's (TIMESTAMP stays naive: see the module docstring)."""
+    dtype = exp.DataType.build(type_text, dialect="databricks")
+    if dtype.this == exp.DataType.Type.TIMESTAMPTZ:
+        return exp.DataType.build("TIMESTAMP")
+    return dtype
+
+
 def parameter_literal(value: str | None, type_name: str | None) -> exp.Expression:
     """A statement parameter (``{name, value, type}``, value always a string) as a typed literal."""
     if value is None:
@@ -136,4 +170,4 @@ def parameter_literal(value: str | None, type_name: str | None) -> exp.Expressio
     kind = (type_name or "STRING").upper()
     if kind in ("STRING", "VARCHAR", "CHAR"):
         return exp.Literal.string(value)
-    return exp.cast(exp.Literal.string(value), exp.DataType.build(kind, dialect="databricks"))
+    return exp.cast(exp.Literal.string(value), duckdb_type(kind))

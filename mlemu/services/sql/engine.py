@@ -80,6 +80,8 @@ class SqlEngine:
         if self._con is None:
             import duckdb
 
+            # Timestamps are naive UTC throughout (the dialect rewrites TIMESTAMPTZ away), so
+            # DuckDB's time zone setting (which needs the ICU extension) never matters.
             self._con = duckdb.connect(":memory:", config={"threads": 1})
         return self._con
 
@@ -124,7 +126,8 @@ class SqlEngine:
         from mlemu.services.sql.dialect import rewrite
 
         fixed = rewrite(tree, resolve=lambda t: self._view_of(t, ctx), now_ms=self._ws.clock.now_ms(),
-                        parameters=params, on_unbound=errors.unbound_parameter)
+                        parameters=params, on_unbound=errors.unbound_parameter,
+                        user=self._ws.user.user_name)
         return fixed.sql("duckdb")
 
     def _run(self, sql: str) -> Any:
@@ -205,6 +208,8 @@ class SqlEngine:
             return
         from sqlglot import exp
 
+        from mlemu.services.sql.dialect import duckdb_type
+
         raw = view + "__frame"
         con.register(raw, frame)
         present = set(frame.columns)
@@ -214,7 +219,7 @@ class SqlEngine:
             if col.name not in present:
                 continue
             if col.type_name in _SCALAR_DECLARED:
-                dtype = exp.DataType.build(col.type_text, dialect="databricks").sql("duckdb")
+                dtype = duckdb_type(col.type_text).sql("duckdb")
                 selects.append(f"CAST({name} AS {dtype}) AS {name}")
             else:
                 selects.append(name)

@@ -66,6 +66,7 @@ def parse_error(detail: str) -> SqlError:
     return SqlError("PARSE_SYNTAX_ERROR", "42601", f"Syntax error: {detail}.")
 
 
+_RAISED = re.compile(r"\[([A-Z_.]+)\] (.*) SQLSTATE: (\w{5})", re.S)
 _GROUP_BY = re.compile(r'column "([^"]+)" must appear in the GROUP BY clause')
 _COLUMN = re.compile(r'Referenced column "([^"]+)" not found')
 _CANDIDATES = re.compile(r"Candidate bindings: ([^\n]*)")
@@ -76,6 +77,9 @@ def from_duckdb(exc: Exception) -> SqlError:
     """The Databricks error class of a DuckDB error (the DuckDB text kept for the details)."""
     text = str(exc).strip()
     kind = type(exc).__name__
+    m = _RAISED.search(text)
+    if m:  # an error class the dialect raised on purpose (ERROR('[CLASS] ... SQLSTATE: xxxxx'))
+        return SqlError(m.group(1), m.group(3), m.group(2).strip())
     m = _GROUP_BY.search(text)
     if m:
         col = m.group(1)

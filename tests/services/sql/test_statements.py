@@ -185,3 +185,16 @@ def test_dbapi_adapter_runs_the_same_engine(mlemu, scores):
             cur.execute("SELECT * FROM nope")
         assert (e.value.error_class, e.value.sqlstate) == ("TABLE_OR_VIEW_NOT_FOUND", "42P01")
     assert [c.operation for c in mlemu.calls][-2:] == ["sql.dbapi.execute"] * 2
+
+
+def test_ansi_semantics_spark_has_and_duckdb_lacks(mlemu, w, warehouse_id):
+    """Division by zero raises (ANSI mode), malformed JSON is NULL, current_user() is the workspace user."""
+    mlemu.unity_catalog.put_table("main.default.j", pd.DataFrame({"a": [1, 2], "b": [0, 1],
+                                                                  "j": ['{"x": 1}', "{not json"]}))
+    r = run(w, warehouse_id, "SELECT a / b FROM main.default.j")
+    assert (r.status.state.value, r.status.sql_state) == ("FAILED", "22012")
+    assert r.status.error.message.startswith("[DIVIDE_BY_ZERO] Division by zero.")
+    assert rows(w, warehouse_id, "SELECT try_divide(a, b), a / 2 FROM j ORDER BY a") == [[None, "0.5"], ["2.0", "1.0"]]
+    assert rows(w, warehouse_id, "SELECT j:x, get_json_object(j, '$.x'), from_json(j, 'x INT').x FROM j ORDER BY a") \
+        == [["1", "1", "1"], [None, None, None]]
+    assert rows(w, warehouse_id, "SELECT current_user()") == [[mlemu.user.user_name]]
