@@ -245,3 +245,30 @@ def test_c14_named_parameter_markers(w, warehouse_id, inference_table):
                            StatementParameterListItem(name="entity", value=entity_id)])
     t = inference_table
     same(got, [[int(((t.status_code == 200) & (t.served_entity_id == entity_id)).sum())]])
+
+
+def test_seed_legacy_auto_capture_table(mlemu, w, warehouse_id, fraud_model, X):
+    """The seed's ``auto_capture_config`` table (``request_metadata`` MAP, ``timestamp_ms``) is
+    queryable, empty (just enabled) and after traffic."""
+    import requests
+    from databricks.sdk.service.serving import AutoCaptureConfigInput
+
+    from tests.services.sql.conftest import config, entity
+
+    mlemu.unity_catalog.ensure_schema("catalog.ml_inference")
+    w.serving_endpoints.create_and_wait("fraud-detection-endpoint",
+                                        config=config("fraud-detection-endpoint", entity("3")))
+    w.serving_endpoints.update_config_and_wait(
+        name="fraud-detection-endpoint", served_entities=[entity("3")],
+        auto_capture_config=AutoCaptureConfigInput(catalog_name="catalog", schema_name="ml_inference",
+                                                   table_name_prefix="fraud_model"))
+    query = ("SELECT request_metadata['model_version'] AS version, count(*) AS n, "
+             "count_if(status_code = 200) AS ok FROM catalog.ml_inference.fraud_model_payload GROUP BY 1")
+    assert rows(w, warehouse_id, query) == []
+    for payload in ({"dataframe_records": X.head(2).to_dict("records")}, {"bad": 1}, {"inputs": X.head(1).values.tolist()}):
+        requests.post(f"{mlemu.host}/serving-endpoints/fraud-detection-endpoint/invocations", json=payload,
+                      headers={"Authorization": f"Bearer {mlemu.token}"}, timeout=30)
+    table = mlemu.unity_catalog.read_table("catalog.ml_inference.fraud_model_payload")
+    same(rows(w, warehouse_id, query), [["3", len(table), int((table.status_code == 200).sum())]])
+    same(rows(w, warehouse_id, "SELECT min(date), max(timestamp_ms) FROM catalog.ml_inference.fraud_model_payload"),
+         [[min(table.date).isoformat(), int(table.timestamp_ms.max())]])
