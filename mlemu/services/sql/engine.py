@@ -82,7 +82,9 @@ class SqlEngine:
 
             # Timestamps are naive UTC throughout (the dialect rewrites TIMESTAMPTZ away), so
             # DuckDB's time zone setting (which needs the ICU extension) never matters.
-            self._con = duckdb.connect(":memory:", config={"threads": 1})
+            # No files, URLs or extension downloads: a statement sees the workspace's tables only.
+            self._con = duckdb.connect(":memory:", config={
+                "threads": 1, "enable_external_access": False, "autoinstall_known_extensions": False})
         return self._con
 
     # -- entry point ------------------------------------------------------------------------

@@ -101,6 +101,9 @@ def from_duckdb(exc: Exception) -> SqlError:
         return SqlError("UNRESOLVED_ROUTINE", "42883",
                         f"Cannot resolve routine `{m.group(1)}` on search path [`system`.`builtin`, "
                         "`system`.`session`].")
+    if kind == "PermissionException":
+        return SqlError("UNSUPPORTED_FEATURE", "0A000", "mlemu's SQL engine reads only the workspace's Unity "
+                                                        f"Catalog tables ({text.splitlines()[0]}).")
     if kind == "ParserException":
         return parse_error(text.split("\n")[0])
     if kind == "ConversionException":

@@ -198,3 +198,8 @@ def test_ansi_semantics_spark_has_and_duckdb_lacks(mlemu, w, warehouse_id):
     assert rows(w, warehouse_id, "SELECT j:x, get_json_object(j, '$.x'), from_json(j, 'x INT').x FROM j ORDER BY a") \
         == [["1", "1", "1"], [None, None, None]]
     assert rows(w, warehouse_id, "SELECT current_user()") == [[mlemu.user.user_name]]
+
+
+def test_statements_cannot_reach_files_outside_the_workspace(w, warehouse_id):
+    r = run(w, warehouse_id, "SELECT * FROM read_csv('/etc/passwd')")
+    assert r.status.state.value == "FAILED" and r.status.error.message.startswith("[UNSUPPORTED_FEATURE]")
