@@ -196,7 +196,12 @@ class SqlEngine:
             uc_table = self._table_of(table, ctx)
             frame, declared = uc_table.frame, uc_table.declared_columns
         if self._registered.get(view) is not frame:
-            self._register(view, frame, declared)
+            import duckdb
+
+            try:
+                self._register(view, frame, declared)
+            except duckdb.Error:  # a frame the declared types cannot describe: read it as it is
+                self.connection.register(view, frame)
             self._registered[view] = frame
         return view
 
@@ -214,7 +219,10 @@ class SqlEngine:
 
         raw = view + "__frame"
         con.register(raw, frame)
+        quoted_view = exp.to_identifier(view, quoted=True).sql("duckdb")
+        quoted_raw = exp.to_identifier(raw, quoted=True).sql("duckdb")
         present = set(frame.columns)
+        raw_types: dict[str, Any] | None = None
         selects = []
         for col in declared:
             name = exp.to_identifier(col.name, quoted=True).sql("duckdb")
@@ -223,10 +231,13 @@ class SqlEngine:
             if col.type_name in _SCALAR_DECLARED:
                 dtype = duckdb_type(col.type_text).sql("duckdb")
                 selects.append(f"CAST({name} AS {dtype}) AS {name}")
+            elif col.type_name == "MAP":
+                if raw_types is None:
+                    cursor = con.execute(f"SELECT * FROM {quoted_raw} LIMIT 0")
+                    raw_types = {d[0]: d[1] for d in cursor.description}
+                selects.append(f"{_as_map(name, raw_types.get(col.name))} AS {name}")
             else:
                 selects.append(name)
-        quoted_view = exp.to_identifier(view, quoted=True).sql("duckdb")
-        quoted_raw = exp.to_identifier(raw, quoted=True).sql("duckdb")
         con.execute(f"CREATE OR REPLACE TEMP VIEW {quoted_view} AS SELECT {', '.join(selects)} FROM {quoted_raw}")
 
     # -- catalog commands (answered from UC state) -----------------------------------------
@@ -416,6 +427,23 @@ class SqlEngine:
             self._uc.put_table(full, frame, mode="overwrite", columns=columns)
         except ApiError as e:
             raise SqlError("INVALID_PARAMETER_VALUE", "22023", e.message) from None
+
+
+def _as_map(name: str, duck: Any) -> str:
+    """A MAP column that pandas holds as dicts, which DuckDB reads as a STRUCT of the keys seen:
+    the map of the keys a row has (a Spark MAP has no entry for an absent key)."""
+    kind = str(getattr(duck, "id", "")).lower()
+    if kind != "struct":
+        return name if kind == "map" else f"CAST({name} AS MAP(VARCHAR, VARCHAR))"
+    keys = [key for key, _ in duck.children]
+    if not keys:
+        return "MAP()"
+    entries = ", ".join("{'key': " + _sql_string(k) + ", 'value': " + f"{name}[{_sql_string(k)}]" + "}" for k in keys)
+    return f"map_from_entries(list_filter([{entries}], lambda e: e.value IS NOT NULL))"
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _affected(n: int) -> QueryResult:
