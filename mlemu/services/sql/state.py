@@ -218,7 +218,7 @@ class SqlService:
         st.state = "CLOSED" if st.state in ("SUCCEEDED", "PENDING", "RUNNING") else st.state
         st.result = None
         for index in list(st.links):
-            self._ws.storage.delete("sql", _chunk_path(st.id, index))
+            self._ws.storage.delete("sql", chunk_path(st.id, index))
         st.links.clear()
 
     def require_result(self, statement_id: str, chunk_index: int) -> Statement:
@@ -247,12 +247,9 @@ class SqlService:
         return wh
 
 
-def _chunk_path(statement_id: str, index: int) -> str:
-    return f"/results/{statement_id}/{index}"
-
-
 def chunk_path(statement_id: str, index: int) -> str:
-    return _chunk_path(statement_id, index)
+    """Where an EXTERNAL_LINKS chunk's bytes live (storage namespace ``sql``)."""
+    return f"/results/{statement_id}/{index}"
 
 
 def _check_warehouse_fields(fields: dict[str, Any]) -> None:

@@ -173,19 +173,16 @@ def chunk_bytes(st: "Statement", index: int) -> bytes:
 
 
 def _arrow_stream(columns: list[tuple[str, SparkType]], rows: list[tuple[Any, ...]]) -> bytes:
+    """An Arrow IPC stream of the rows; complex values travel as JSON text, as Databricks sends
+    them unless the client asks for native complex types."""
     import pyarrow as pa
 
     arrays, fields = [], []
     for i, (name, t) in enumerate(columns):
         values = [r[i] for r in rows]
-        kind = _ARROW.get(t.type_name)
-        if t.type_name == "DECIMAL":
-            arrow_type = pa.decimal128(t.precision or 38, t.scale or 0)
-        elif kind is None:
-            arrow_type = pa.string()
-            values = [value_text(v) for v in values]
-        else:
-            arrow_type = kind()
+        arrow_type = _arrow_type(t)
+        if arrow_type is None:
+            arrow_type, values = pa.string(), [value_text(v) for v in values]
         arrays.append(pa.array(values, type=arrow_type))
         fields.append(pa.field(name, arrow_type))
     table = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
@@ -195,24 +192,15 @@ def _arrow_stream(columns: list[tuple[str, SparkType]], rows: list[tuple[Any, ..
     return sink.getvalue()
 
 
-def _arrow_types() -> dict[str, Any]:
+def _arrow_type(t: SparkType) -> Any:
+    """The Arrow type of a scalar Spark type (None: sent as text)."""
     import pyarrow as pa
 
-    return {"BOOLEAN": pa.bool_, "BYTE": pa.int8, "SHORT": pa.int16, "INT": pa.int32, "LONG": pa.int64,
-            "FLOAT": pa.float32, "DOUBLE": pa.float64, "STRING": pa.string, "DATE": pa.date32,
-            "TIMESTAMP": lambda: pa.timestamp("us"), "BINARY": pa.binary}
-
-
-class _LazyArrow(dict):  # type: ignore[type-arg]
-    """pyarrow is imported only when an ARROW_STREAM result is written."""
-
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        if not self:
-            self.update(_arrow_types())
-        return super().get(key, default)
-
-
-_ARROW = _LazyArrow()
+    if t.type_name == "DECIMAL":
+        return pa.decimal128(t.precision or 38, t.scale or 0)
+    return {"BOOLEAN": pa.bool_(), "BYTE": pa.int8(), "SHORT": pa.int16(), "INT": pa.int32(), "LONG": pa.int64(),
+            "FLOAT": pa.float32(), "DOUBLE": pa.float64(), "STRING": pa.string(), "DATE": pa.date32(),
+            "TIMESTAMP": pa.timestamp("us"), "BINARY": pa.binary()}.get(t.type_name)
 
 
 def status(st: "Statement") -> dict[str, Any]:
