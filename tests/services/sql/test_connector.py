@@ -43,3 +43,15 @@ def test_seed_queries_through_the_connector(mlemu, connect, inference_table, clo
     ops = [c.operation for c in mlemu.calls]
     assert "sql.sessions.create" in ops and "sql.sessions.delete" in ops
     assert ("files.presigned.get" in ops) == cloud_fetch
+
+
+def test_session_catalog_schema_and_use(mlemu, connect, inference_table):
+    mlemu.unity_catalog.ensure_schema("catalog.other")
+    with connect(use_cloud_fetch=False, catalog="catalog", schema="ml_inference") as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM `fraud-detection-endpoint_payload`")
+        assert cur.fetchone()[0] == len(inference_table)
+        cur.execute("USE SCHEMA other")
+        cur.execute("SHOW TABLES")
+        assert cur.fetchall() == []
+        with pytest.raises(sql.exc.ServerOperationError, match=r"\[TABLE_OR_VIEW_NOT_FOUND\]"):
+            cur.execute("SELECT count(*) FROM `fraud-detection-endpoint_payload`")
