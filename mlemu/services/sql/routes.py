@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from mlemu.services.files.presigned import DEFAULT_TTL_MS
 from mlemu.services.sql import wire
@@ -83,7 +84,10 @@ def _result(req: Request, st: Statement, index: int) -> tuple[dict, dict[int, in
         url = req.ws.files.presigned.issue(req.base_url, "sql", chunk_path(st.id, index), ("GET",))
         st.links[index] = (url, len(data))
     url, size = st.links[index]
-    expires = dt.datetime.fromtimestamp((req.ws.clock.now_ms() + DEFAULT_TTL_MS) / 1000, dt.timezone.utc)
+    # The connector compares the expiration with time.time(): a workspace clock frozen in the
+    # past must not advertise links that look expired already.
+    issued_ms = max(req.ws.clock.now_ms(), int(time.time() * 1000))
+    expires = dt.datetime.fromtimestamp((issued_ms + DEFAULT_TTL_MS) / 1000, dt.timezone.utc)
     link = wire.link_chunk(st, index, url, size, expires.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
     return link, {i: n for i, (_, n) in st.links.items()}
 

@@ -45,6 +45,13 @@ def test_seed_queries_through_the_connector(mlemu, connect, inference_table, clo
     assert ("files.presigned.get" in ops) == cloud_fetch
 
 
+def test_cloud_fetch_with_the_workspace_clock_in_the_past(mlemu, connect, inference_table):
+    mlemu.clock.freeze(1_767_225_600_000)  # 2026-01-01
+    with connect(use_cloud_fetch=True) as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT count(*) AS n, current_date() AS today FROM {PAYLOAD}")
+        assert [tuple(r) for r in cur.fetchall()] == [(len(inference_table), __import__("datetime").date(2026, 1, 1))]
+
+
 def test_session_catalog_schema_and_use(mlemu, connect, inference_table):
     mlemu.unity_catalog.ensure_schema("catalog.other")
     with connect(use_cloud_fetch=False, catalog="catalog", schema="ml_inference") as conn, conn.cursor() as cur:
