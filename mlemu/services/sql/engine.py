@@ -123,6 +123,14 @@ class SqlEngine:
             return self._drop(tree, ctx)
         return self._query(tree, ctx, params)
 
+    def frame(self, statement: str, context: Context | None = None,
+              parameters: list[tuple[str, str | None, str | None]] | None = None) -> "pd.DataFrame":
+        """The result of a statement as a pandas frame (for tests and other services)."""
+        import pandas as pd
+
+        result = self.execute(statement, context, parameters)
+        return pd.DataFrame.from_records(result.rows, columns=[name for name, _ in result.columns])
+
     # -- queries ----------------------------------------------------------------------------
     def _duckdb_sql(self, tree: "exp.Expression", ctx: Context, params: dict[str, "exp.Expression"]) -> str:
         from mlemu.services.sql.dialect import rewrite

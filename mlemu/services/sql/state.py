@@ -106,6 +106,13 @@ class SqlService:
             self._engine = SqlEngine(self._ws)
         return self._engine
 
+    def query(self, statement: str, *, catalog: str | None = None, schema: str | None = None) -> Any:
+        """Test helper: a statement's result as a pandas frame (``ws.sql.query("SELECT ...")``);
+        a failure raises :class:`~mlemu.services.sql.errors.SqlError`."""
+        ctx = Context((catalog or Context.catalog).lower(), (schema or Context.schema).lower())
+        with self._ws.lock:
+            return self.engine.frame(statement, ctx)
+
     # -- warehouses -------------------------------------------------------------------------
     def create_warehouse(self, **fields: Any) -> Warehouse:
         fields = {k: v for k, v in fields.items() if v is not None}

@@ -203,3 +203,8 @@ def test_ansi_semantics_spark_has_and_duckdb_lacks(mlemu, w, warehouse_id):
 def test_statements_cannot_reach_files_outside_the_workspace(w, warehouse_id):
     r = run(w, warehouse_id, "SELECT * FROM read_csv('/etc/passwd')")
     assert r.status.state.value == "FAILED" and r.status.error.message.startswith("[UNSUPPORTED_FEATURE]")
+
+
+def test_query_helper_returns_pandas(mlemu, scores):
+    frame = mlemu.sql.query("SELECT ok, count(*) AS n FROM scores GROUP BY ok ORDER BY ok", catalog="ml", schema="serving")
+    assert frame.to_dict("list") == {"ok": [False, True], "n": [12, 13]}
