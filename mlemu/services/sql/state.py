@@ -25,6 +25,9 @@ STARTER_WAREHOUSE = "Serverless Starter Warehouse"
 DEFAULT_CHUNK_ROWS = 10_000
 #: INLINE results are capped at 25 MiB (documented); larger ones need EXTERNAL_LINKS.
 INLINE_BYTE_LIMIT = 25 * 1024 * 1024
+#: Statements kept with their results; older ones are forgotten (404), as Databricks forgets a
+#: statement 12 hours after it ended [emu: by count, so a long ``mlemu serve`` stays bounded].
+MAX_STATEMENTS = 1000
 DISPOSITIONS = ("INLINE", "EXTERNAL_LINKS", "INLINE_OR_EXTERNAL_LINKS")
 FORMATS = ("JSON_ARRAY", "ARROW_STREAM", "CSV")
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED", "CLOSED")
@@ -196,6 +199,10 @@ class SqlService:
         st = Statement(self._ws.ids.uuid(), warehouse_id, text, disposition, format, ctx, list(parameters or []),
                        row_limit, chunk_rows=self.chunk_rows, session_id=session_id)
         self.statements[st.id] = st
+        while len(self.statements) > MAX_STATEMENTS:
+            oldest = next(iter(self.statements))
+            self.close(oldest)
+            del self.statements[oldest]
         if wait_timeout != "0s":
             self._run(st)
         return st

@@ -208,3 +208,15 @@ def test_statements_cannot_reach_files_outside_the_workspace(w, warehouse_id):
 def test_query_helper_returns_pandas(mlemu, scores):
     frame = mlemu.sql.query("SELECT ok, count(*) AS n FROM scores GROUP BY ok ORDER BY ok", catalog="ml", schema="serving")
     assert frame.to_dict("list") == {"ok": [False, True], "n": [12, 13]}
+
+
+def test_old_statements_are_forgotten(mlemu, w, warehouse_id, monkeypatch):
+    from mlemu.services.sql import state
+
+    monkeypatch.setattr(state, "MAX_STATEMENTS", 2)
+    first = run(w, warehouse_id, "SELECT 1")
+    run(w, warehouse_id, "SELECT 2")
+    assert w.statement_execution.get_statement(first.statement_id).status.state.value == "SUCCEEDED"
+    run(w, warehouse_id, "SELECT 3")
+    with pytest.raises(NotFound):
+        w.statement_execution.get_statement(first.statement_id)
