@@ -106,7 +106,8 @@ def execute_statement(req: Request) -> dict:
     a = req.args
     params = [(p.name, p.value, p.type) for p in (a.parameters or [])]
     st = _sql(req).execute(a.statement, a.warehouse_id, wait_timeout=a.wait_timeout, disposition=a.disposition,
-                           format=a.format, row_limit=a.row_limit, catalog=a.catalog, schema=a.schema_,
+                           format=a.format, row_limit=a.row_limit, byte_limit=a.byte_limit,
+                           catalog=a.catalog, schema=a.schema_,
                            parameters=params, session_id=a.session_id, on_wait_timeout=a.on_wait_timeout)
     return _answer(req, st)
 

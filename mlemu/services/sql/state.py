@@ -70,6 +70,7 @@ class Statement:
     context: Context
     parameters: list[tuple[str, str | None, str | None]]
     row_limit: int | None = None
+    byte_limit: int | None = None
     state: str = "PENDING"
     result: QueryResult | None = None
     error: SqlError | None = None
@@ -184,11 +185,14 @@ class SqlService:
     # -- statements -------------------------------------------------------------------------
     def execute(self, text: str, warehouse_id: str, *, wait_timeout: str | None = None,
                 disposition: str | None = None, format: str | None = None, row_limit: int | None = None,
+                byte_limit: int | None = None,
                 catalog: str | None = None, schema: str | None = None,
                 parameters: list[tuple[str, str | None, str | None]] | None = None,
                 session_id: str | None = None, on_wait_timeout: str | None = None) -> Statement:
         """Submit a statement; with ``wait_timeout="0s"`` it is left PENDING for polling."""
         disposition, format = _check_request(text, wait_timeout, disposition, format, row_limit, on_wait_timeout)
+        if byte_limit is not None and byte_limit < 0:
+            raise invalid("byte_limit must be a non-negative integer.")
         reason = missing_engine()
         if reason is not None:
             raise ApiError("NOT_IMPLEMENTED", f"SQL statements need the SQL engine: {reason}.", 501)
@@ -197,7 +201,7 @@ class SqlService:
             ctx = Context((catalog or ctx.catalog).lower(), (schema or ctx.schema).lower())
         self._running(warehouse_id)
         st = Statement(self._ws.ids.uuid(), warehouse_id, text, disposition, format, ctx, list(parameters or []),
-                       row_limit, chunk_rows=self.chunk_rows, session_id=session_id)
+                       row_limit, byte_limit, chunk_rows=self.chunk_rows, session_id=session_id)
         self.statements[st.id] = st
         while len(self.statements) > MAX_STATEMENTS:
             oldest = next(iter(self.statements))
@@ -252,6 +256,11 @@ class SqlService:
         if st.row_limit is not None and len(result.rows) > st.row_limit:
             result.rows = result.rows[: st.row_limit]
             st.truncated = True
+        if st.byte_limit is not None:
+            kept = _rows_within(result.rows, st.byte_limit)
+            if kept < len(result.rows):
+                result.rows = result.rows[:kept]
+                st.truncated = True
         st.result, st.state = result, "SUCCEEDED"
 
     def _running(self, warehouse_id: str) -> Warehouse:
@@ -259,6 +268,21 @@ class SqlService:
         wh = self.get_warehouse(warehouse_id)
         wh.state = "RUNNING"
         return wh
+
+
+def _rows_within(rows: list[tuple[Any, ...]], byte_limit: int) -> int:
+    """How many leading rows fit in ``byte_limit`` bytes, counted as JSON_ARRAY text [emu:
+    Databricks counts its internal representation]."""
+    import json
+
+    from mlemu.services.sql.types import value_text
+
+    total = 0
+    for n, row in enumerate(rows):
+        total += len(json.dumps([value_text(v) for v in row], separators=(",", ":")).encode())
+        if total > byte_limit:
+            return n
+    return len(rows)
 
 
 def chunk_path(statement_id: str, index: int) -> str:

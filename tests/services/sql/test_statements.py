@@ -51,6 +51,9 @@ def test_chunks_and_row_limit(mlemu, w, warehouse_id, scores):
     assert rows(w, warehouse_id, f"SELECT n FROM {T} ORDER BY n", row_limit=23) == [[str(i)] for i in range(23)]
     with pytest.raises(InvalidParameterValue):
         w.statement_execution.get_statement_result_chunk_n(r.statement_id, 3)
+    # byte_limit: rows ["0"] .. ["9"] are 5 bytes of JSON_ARRAY text each
+    r = run(w, warehouse_id, f"SELECT n FROM {T} ORDER BY n", byte_limit=30)
+    assert (r.manifest.total_row_count, r.manifest.truncated) == (6, True)
 
 
 @pytest.mark.parametrize("fmt", [Format.JSON_ARRAY, Format.ARROW_STREAM, Format.CSV])
