@@ -12,6 +12,7 @@ import datetime as dt
 import decimal
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,15 +52,19 @@ def spark_type(duck: Any) -> SparkType:
     if kind in ("list", "array"):
         inner = spark_type(duck.children[0][1])
         return SparkType("ARRAY", f"ARRAY<{inner.type_text}>")
-    if kind == "struct":
-        fields = ",".join(f"{name}:{spark_type(t).type_text}" for name, t in duck.children)
+    if kind == "struct":  # Spark's DataType.sql: STRUCT<name: TYPE, ...>, MAP<K, V>
+        fields = ", ".join(f"{_quote_if_needed(name)}: {spark_type(t).type_text}" for name, t in duck.children)
         return SparkType("STRUCT", f"STRUCT<{fields}>")
     if kind == "map":
         children = dict(duck.children)
-        return SparkType("MAP", f"MAP<{spark_type(children['key']).type_text},"
+        return SparkType("MAP", f"MAP<{spark_type(children['key']).type_text}, "
                                 f"{spark_type(children['value']).type_text}>")
     name, text = _SCALARS.get(kind, ("STRING", "STRING"))
     return SparkType(name, text)
+
+
+def _quote_if_needed(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "`" + name.replace("`", "``") + "`"
 
 
 # -- values ------------------------------------------------------------------------------

@@ -271,7 +271,7 @@ def test_seed_legacy_auto_capture_table(mlemu, w, warehouse_id, fraud_model, X):
     table = mlemu.unity_catalog.read_table("catalog.ml_inference.fraud_model_payload")
     same(rows(w, warehouse_id, query), [["3", len(table), int((table.status_code == 200).sum())]])
     r = run(w, warehouse_id, "SELECT request_metadata FROM catalog.ml_inference.fraud_model_payload LIMIT 1")
-    assert r.manifest.schema.columns[0].type_text == "MAP<STRING,STRING>"
+    assert r.manifest.schema.columns[0].type_text == "MAP<STRING, STRING>"
     assert json.loads(r.result.data_array[0][0]) == table.request_metadata[0]
     same(rows(w, warehouse_id, "SELECT min(date), max(timestamp_ms) FROM catalog.ml_inference.fraud_model_payload"),
          [[min(table.date).isoformat(), int(table.timestamp_ms.max())]])

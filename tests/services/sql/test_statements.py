@@ -223,3 +223,22 @@ def test_old_statements_are_forgotten(mlemu, w, warehouse_id, monkeypatch):
     run(w, warehouse_id, "SELECT 3")
     with pytest.raises(NotFound):
         w.statement_execution.get_statement(first.statement_id)
+
+
+def test_nested_columns_of_monitor_like_tables(mlemu, w, warehouse_id):
+    """Struct and array columns (a drift-metrics table's ``window``, ``ks_test``): field access,
+    Spark's type text, JSON text values."""
+    import datetime as dt
+
+    mlemu.unity_catalog.ensure_schema("ml.monitoring")
+    mlemu.unity_catalog.put_table("ml.monitoring.t_drift_metrics", pd.DataFrame({
+        "window": [{"start": dt.datetime(2026, 1, 1), "end": dt.datetime(2026, 1, 2)}],
+        "column_name": ["amount"], "ks_test": [{"statistic": 0.4, "pvalue": 0.01}], "quantiles": [[0.1, 0.5]]}))
+    r = run(w, warehouse_id, "SELECT column_name, window.start, ks_test.pvalue, quantiles[1], window, quantiles "
+                             "FROM ml.monitoring.t_drift_metrics WHERE ks_test.pvalue < 0.05")
+    assert [(c.name, c.type_text) for c in r.manifest.schema.columns] == [
+        ("column_name", "STRING"), ("start", "TIMESTAMP"), ("pvalue", "DOUBLE"), ("quantiles[1]", "DOUBLE"),
+        ("window", "STRUCT<start: TIMESTAMP, end: TIMESTAMP>"), ("quantiles", "ARRAY<DOUBLE>")]
+    assert r.result.data_array == [["amount", "2026-01-01T00:00:00.000Z", "0.01", "0.5",
+                                    '{"start":"2026-01-01T00:00:00.000Z","end":"2026-01-02T00:00:00.000Z"}',
+                                    "[0.1,0.5]"]]
