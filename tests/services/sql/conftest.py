@@ -1,14 +1,12 @@
 """Fixtures of the SQL tests: an AI Gateway inference table filled by a real serving endpoint's
 invocations (two served models, successes and 400s, over several hours), the starter warehouse,
-and the SDK client. The tests skip when the optional engine (duckdb, sqlglot) is absent."""
+and the SDK client. Test modules needing the engine skip when duckdb or sqlglot is absent
+(``require_engine()`` from ``helpers``)."""
 from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("duckdb", reason="the SQL engine needs the optional extra mlemu[sql] (duckdb)")
-pytest.importorskip("sqlglot", reason="the SQL engine needs the optional extra mlemu[sql] (sqlglot)")
-
-from tests.services.serving.conftest import (  # noqa: E402,F401 - fixtures reused from the serving tests
+from tests.services.serving.conftest import (  # noqa: F401 - fixtures reused from the serving tests
     X, champion, config, entity, fraud_model, saved_models, w)
 
 ENDPOINT = "fraud-detection-endpoint"

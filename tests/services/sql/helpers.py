@@ -9,6 +9,12 @@ from typing import Any
 import pytest
 
 
+def require_engine() -> None:
+    """Skip the calling test module when the optional SQL engine (mlemu[sql]) is absent."""
+    pytest.importorskip("duckdb", reason="the SQL engine needs the optional extra mlemu[sql] (duckdb)")
+    pytest.importorskip("sqlglot", reason="the SQL engine needs the optional extra mlemu[sql] (sqlglot)")
+
+
 def run(w, warehouse_id: str, statement: str, **kw: Any):
     """The SDK's StatementResponse (state checked by the caller)."""
     kw.setdefault("wait_timeout", "30s")

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-sql = pytest.importorskip("databricks.sql", reason="databricks-sql-connector is not installed")
+from tests.services.sql.conftest import PAYLOAD
+from tests.services.sql.helpers import require_engine
 
-from tests.services.sql.conftest import PAYLOAD  # noqa: E402
+require_engine()
+sql = pytest.importorskip("databricks.sql", reason="databricks-sql-connector is not installed")
 
 
 @pytest.fixture

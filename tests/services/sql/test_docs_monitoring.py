@@ -4,6 +4,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tests.services.sql.helpers import require_engine
+
+require_engine()
+
 DOC = Path(__file__).resolve().parents[3] / "docs" / "monitoring.md"
 
 

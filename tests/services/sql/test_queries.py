@@ -13,7 +13,9 @@ import pytest
 from databricks.sdk.service.sql import StatementParameterListItem
 
 from tests.services.sql.conftest import PAYLOAD
-from tests.services.sql.helpers import rows, run, same
+from tests.services.sql.helpers import require_engine, rows, run, same
+
+require_engine()
 
 LOGS = "catalog.schema.endpoint_inference_logs"
 

@@ -12,7 +12,9 @@ import requests
 from databricks.sdk.errors import InvalidParameterValue, NotFound
 from databricks.sdk.service.sql import Disposition, Format, StatementParameterListItem
 
-from tests.services.sql.helpers import rows, run, same
+from tests.services.sql.helpers import require_engine, rows, run, same
+
+require_engine()
 
 T = "ml.serving.scores"
 

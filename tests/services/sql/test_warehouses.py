@@ -6,6 +6,8 @@ import pytest
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceAlreadyExists
 from databricks.sdk.service.sql import State
 
+from mlemu.services.sql.engine import missing_engine
+
 
 def test_a_new_workspace_has_a_running_starter_warehouse(mlemu, w):
     [wh] = list(w.warehouses.list())
@@ -28,6 +30,7 @@ def test_warehouse_lifecycle(w):
         w.warehouses.get(wh.id)
 
 
+@pytest.mark.skipif(missing_engine() is not None, reason=str(missing_engine()))
 def test_a_stopped_warehouse_starts_for_a_statement(w):
     wh = next(iter(w.warehouses.list()))
     w.warehouses.stop_and_wait(wh.id)
@@ -40,3 +43,15 @@ def test_warehouse_validation(w):
         w.warehouses.create(name="x", cluster_size="Small", auto_stop_mins=5)
     with pytest.raises(ResourceAlreadyExists):
         w.warehouses.create(name="Serverless Starter Warehouse", cluster_size="Small")
+
+
+def test_statements_without_the_engine_answer_501(w, monkeypatch):
+    """Without the extra mlemu[sql] (duckdb, sqlglot), warehouses work and statements say why not."""
+    import sys
+
+    from databricks.sdk.errors import NotImplemented as SdkNotImplemented
+
+    monkeypatch.setitem(sys.modules, "duckdb", None)
+    wh = next(iter(w.warehouses.list()))
+    with pytest.raises(SdkNotImplemented, match=r"mlemu\[sql\]"):
+        w.statement_execution.execute_statement("SELECT 1", wh.id)
