@@ -118,9 +118,19 @@ def _name_columns(tree: exp.Expression) -> None:
 
 
 def spark_column_name(e: exp.Expression) -> str:
+    """Spark's name for an unaliased result column (its own defaults spelled out)."""
     if isinstance(e, exp.Count) and isinstance(e.this, exp.Star):
         return "count(1)"
-    return e.sql(dialect="databricks", normalize_functions="lower")
+    if isinstance(e, exp.CurrentDate):
+        return "current_date()"
+    if isinstance(e, exp.CurrentTimestamp):
+        return "current_timestamp()"
+    text = e.sql(dialect="databricks", normalize_functions="lower")
+    if isinstance(e, exp.ApproxQuantile) and not e.args.get("accuracy"):
+        return text[:-1] + ", 10000)"
+    if isinstance(e, exp.Quantile) and not isinstance(e, exp.ApproxQuantile):
+        return text[:-1] + ", 1)"
+    return text
 
 
 def _from_json(node: exp.Expression) -> exp.Expression:
