@@ -32,6 +32,9 @@ FORBIDDEN = {
                             "mlemu.pytest_plugin", "mlemu.cli"),
     # The MLflow UI front sits above the composition root, beside the CLI.
     "mlemu.ui": ("mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli"),
+    # The DB-API adapter over the SQL engine sits beside the feature engineering clients.
+    "mlemu.sql": ("mlemu.wire", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
+                  "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
 }
 
 

@@ -29,6 +29,7 @@ BUILTIN = (
     "tracing",           # /api/{2,3}.0/mlflow/traces/* (traces in experiments, assessments)
     "prompts",           # /api/2.0/mlflow/unity-catalog/prompts|prompt-versions/*
     "tracing_uc",        # /api/4.0|5.0/mlflow/traces|tracing/*, /api/2.0/otel/v1/traces
+    "sql",               # /api/2.0/sql/warehouses|statements|sessions
 )
 
 
