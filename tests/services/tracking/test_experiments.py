@@ -89,11 +89,18 @@ def test_get_missing_experiment_id(mlemu):
 
 
 def test_start_run_without_experiment_fails_outside_a_notebook(mlemu):
-    # On Databricks there is no default experiment "0" for the `databricks` tracking URI.
+    """On Databricks there is no default experiment "0" for the `databricks` tracking URI.
+    mlflow 3 sends the experiment id "None" (not an id: INVALID_PARAMETER_VALUE); mlflow 2.22
+    sends "0" (an id no workspace object has: RESOURCE_DOES_NOT_EXIST)."""
     with pytest.raises(MlflowException) as e:
         mlflow.start_run()
-    assert _code(e) == "INVALID_PARAMETER_VALUE"
-    assert "experiment_id" in e.value.message
+    sent = mlemu.calls.filter("tracking.runs.create")[-1].request["experiment_id"]
+    if sent == "0":
+        assert _code(e) == "RESOURCE_DOES_NOT_EXIST"
+        assert "Node ID 0 does not exist" in e.value.message
+    else:
+        assert _code(e) == "INVALID_PARAMETER_VALUE"
+        assert "experiment_id" in e.value.message
     assert mlflow.active_run() is None
 
 
