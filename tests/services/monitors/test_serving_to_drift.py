@@ -104,3 +104,25 @@ def test_endpoint_invocations_to_monitor_drift(mlemu, w, fraud_model, X, champio
     # The drift table's own BASELINE rows say the same.
     by_base = drift[(drift.drift_type == "BASELINE") & drift.slice_key.isna() & (drift.column_name == "feature1")]
     assert sorted(by_base.avg_delta.round(9)) == [pytest.approx(0.0), pytest.approx(2.0)]
+
+    # And in Databricks SQL, through the SDK's statement execution (when mlemu[sql] is installed).
+    pytest.importorskip("duckdb", reason="the SQL check needs mlemu[sql] (duckdb, sqlglot)")
+    pytest.importorskip("sqlglot", reason="the SQL check needs mlemu[sql] (duckdb, sqlglot)")
+    warehouse = next(iter(w.warehouses.list())).id
+    answer = w.statement_execution.execute_statement(warehouse_id=warehouse, statement=f"""
+        SELECT cur.column_name AS feature_name,
+               AVG(cur.avg - base.avg)       AS mean_drift,
+               AVG(cur.stddev - base.stddev) AS std_drift
+        FROM {SCHEMA}.fraud_model_scored_profile_metrics cur
+        JOIN {SCHEMA}.fraud_model_scored_profile_metrics base
+          ON base.column_name = cur.column_name AND base.log_type = 'BASELINE' AND base.slice_key IS NULL
+        WHERE cur.log_type = 'INPUT' AND cur.slice_key IS NULL
+          AND cur.column_name IN ('feature1', 'feature2', 'feature3')
+          AND cur.window.end >= current_date() - INTERVAL 7 DAYS
+        GROUP BY cur.column_name
+        HAVING ABS(mean_drift) > 0.1""")
+    assert answer.status.state.value == "SUCCEEDED", answer.status.error
+    rows = answer.result.data_array
+    assert [r[0] for r in rows] == ["feature1"]
+    assert float(rows[0][1]) == pytest.approx(1.0)
+    assert float(rows[0][2]) == pytest.approx(0.0, abs=1e-9)
