@@ -32,7 +32,8 @@ from mlemu.workspace import Workspace
 
 #: ``WorkspaceClient`` attributes the sweep walks; later services are added here.
 SDK_SERVICES = ("experiments", "registered_models", "model_versions", "catalogs", "schemas", "tables",
-                "files", "dbfs", "workspace", "current_user", "model_registry", "serving_endpoints")
+                "files", "dbfs", "workspace", "current_user", "model_registry", "serving_endpoints",
+                "permissions", "warehouses", "statement_execution", "quality_monitors")
 
 ANSWERED, REFUSED, NOT_EMULATED, CLIENT_SIDE, BROKEN = (
     "answered", "refused", "not emulated", "client-side", "broken")
@@ -61,6 +62,9 @@ class Prepared:
     comment_id: str = ""
     endpoint_id: str = ""
     trace_id: str = ""
+    warehouse_id: str = ""
+    statement_id: str = ""
+    refresh_id: int = 0
     tmp: str = ""
 
 
@@ -119,6 +123,9 @@ def _values(p: Prepared) -> dict[str, Any]:
         "name_or_uri": "prompts:/main.sweep.prompt/1", "uri": "prompts:/p/1",
         "server_name": "s", "endpoint_id": "e", "server_json": "{}",
         "serving_endpoint_id": p.endpoint_id,
+        "warehouse_id": p.warehouse_id, "statement_id": p.statement_id, "statement": "SELECT 1",
+        "chunk_index": 0, "table_name": "main.sweep.t", "output_schema_name": "main.sweep",
+        "assets_dir": "/Workspace/Shared/sweep-monitor", "refresh_id": p.refresh_id,
     }
 
 
@@ -127,6 +134,13 @@ class _RunModelDir:
 
 
 RUN_MODEL_DIR = _RunModelDir()
+
+
+class FromPrepared:
+    """A value taken from :class:`Prepared` when the call is made (ids made by :func:`prepare`)."""
+
+    def __init__(self, attr: str) -> None:
+        self.attr = attr
 
 
 class _BytesFactory:
@@ -201,6 +215,11 @@ OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("w.serving_endpoints", "update_config_and_wait"): {
         "served_entities": Lazy(lambda: _endpoint_config().served_entities)},
     ("w.serving_endpoints", "query"): {"dataframe_records": [{"x": 1.0}]},
+    ("w.warehouses", "create"): {"name": "sweep-new", "cluster_size": "2X-Small"},
+    ("w.warehouses", "create_and_wait"): {"name": "sweep-new", "cluster_size": "2X-Small"},
+    ("w.quality_monitors", "create"): {
+        "table_name": "main.sweep.t2",
+        "snapshot": Lazy(lambda: __import__("databricks.sdk.service.catalog", fromlist=["x"]).MonitorSnapshot())},
     ("MlflowClient", "create_experiment"): {"name": "/Shared/sweep-new"},
     ("MlflowClient", "get_experiment_by_name"): {"name": EXPERIMENT},
     ("MlflowClient", "create_registered_model"): {"name": "main.sweep.new_model"},
@@ -232,6 +251,7 @@ SKIP: dict[str, str] = {
     "end_trace": "tracing (background export)", "end_span": "tracing (background export)",
     "log_figure": "needs matplotlib", "log_image": "needs an image library",
     "open": "returns a local handle", "close": "needs an open DBFS handle",
+    "wait_get_warehouse_stopped": "waits for a state the prepared (running) warehouse is not in",
 }
 
 _REGISTRY_METHODS = ("registered_model", "model_version", "latest_versions", "copy_model")
@@ -242,6 +262,7 @@ SDK_SERVICE_VALUES: dict[str, dict[str, Any]] = {
     "files": {"path": VOLUME_FILE},
     "dbfs": {"path": DBFS_FILE},
     "serving_endpoints": {"name": ENDPOINT, "served_model_name": "served-1"},
+    "warehouses": {"id": FromPrepared("warehouse_id"), "name": "sweep-warehouse"},
 }
 
 
@@ -341,8 +362,29 @@ def prepare(ws: Workspace, tmp: str) -> Prepared:
         ws.prompts.create(prompt)
         ws.prompts.create_version(prompt, '"Hi {{name}}"')
         ws.prompts.set_alias(prompt, "champion", 1)
+    _prepare_sql_and_monitor(ws, w, p)
     ws.calls.clear()
     return p
+
+
+def _prepare_sql_and_monitor(ws: Workspace, w: Any, p: Prepared) -> None:
+    """The starter warehouse, one finished statement, a second table and a refreshed monitor.
+    Statements need mlemu[sql] and refreshes numpy/scipy: without them the ids stay empty and
+    the sweep records those calls as refused."""
+    import pandas as pd
+    from databricks.sdk.service.catalog import MonitorSnapshot
+
+    p.warehouse_id = next(iter(w.warehouses.list())).id
+    ws.unity_catalog.put_table("main.sweep.t2", pd.DataFrame({"a": [1]}))
+    try:
+        p.statement_id = w.statement_execution.execute_statement(
+            warehouse_id=p.warehouse_id, statement="SELECT 1").statement_id
+    except Exception:  # noqa: BLE001 - no SQL engine installed
+        pass
+    w.quality_monitors.create("main.sweep.t", output_schema_name="main.sweep",
+                              assets_dir="/Workspace/Shared/sweep-monitor", snapshot=MonitorSnapshot())
+    refreshes = w.quality_monitors.list_refreshes("main.sweep.t").refreshes or []
+    p.refresh_id = refreshes[0].refresh_id if refreshes else 0
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -393,6 +435,8 @@ def _arguments(target: Target, method: str, fn: Callable[..., Any], p: Prepared)
                 value = os.path.join(p.tmp, "downloaded.bin")
             elif isinstance(value, _RunModelDir):
                 value = f"{p.run_artifact_uri}/model"
+            elif isinstance(value, FromPrepared):
+                value = getattr(p, value.attr)
             elif value == "__local__":
                 value = os.path.join(p.tmp, "local.txt")
             if value is not None or required:

@@ -1,4 +1,5 @@
-"""Access-control lists per workspace object: who holds which permission level.
+"""Access-control lists per workspace object (experiments, workspace-registry models, serving
+endpoints, SQL warehouses, folders, notebooks): who holds which permission level.
 
 The rules are Databricks': each object type has its own levels; ``set`` replaces the direct
 grants, ``update`` adds or changes them; the workspace ``admins`` group always holds
@@ -42,6 +43,10 @@ def _serving_endpoint(ws: "WorkspaceState", object_id: str) -> None:
         raise not_found(f"Serving endpoint with id '{object_id}' does not exist.")
 
 
+def _warehouse(ws: "WorkspaceState", object_id: str) -> None:
+    ws.sql.get_warehouse(object_id)
+
+
 def _workspace_object(kind: str) -> Callable[["WorkspaceState", str], None]:
     def exists(ws: "WorkspaceState", object_id: str) -> None:
         obj = ws.workspace_files.by_id(object_id)
@@ -66,6 +71,10 @@ OBJECT_TYPES: dict[str, ObjectType] = {t.segment: t for t in (
     ObjectType("serving-endpoints", "serving-endpoint",
                {"CAN_MANAGE": "Can manage the endpoint", "CAN_QUERY": "Can query the endpoint",
                 "CAN_VIEW": "Can view the endpoint"}, _serving_endpoint),
+    ObjectType("warehouses", "warehouses",
+               {"IS_OWNER": "Is the owner of the warehouse", "CAN_MANAGE": "Can manage the warehouse",
+                "CAN_MONITOR": "Can monitor the warehouse's queries", "CAN_USE": "Can use the warehouse",
+                "CAN_VIEW": "Can view the warehouse"}, _warehouse),
     ObjectType("directories", "directory", _WORKSPACE_LEVELS, _workspace_object("DIRECTORY")),
     ObjectType("notebooks", "notebook", _WORKSPACE_LEVELS, _workspace_object("NOTEBOOK")),
 )}

@@ -98,3 +98,14 @@ def test_folder_permissions_through_the_generic_api(w, mlemu):
 def test_unsupported_object_type_is_invalid(w):
     with pytest.raises(InvalidParameterValue, match="not supported"):
         w.permissions.get("clusters", "0123-456789-abc")
+
+
+def test_warehouse_permissions(w):
+    from databricks.sdk.service import sql
+
+    warehouse = next(iter(w.warehouses.list())).id
+    perms = w.warehouses.update_permissions(warehouse, access_control_list=[
+        sql.WarehouseAccessControlRequest(group_name="analysts", permission_level=sql.WarehousePermissionLevel.CAN_USE)])
+    assert _levels(perms)["analysts"] == "CAN_USE"
+    with pytest.raises(NotFound):
+        w.warehouses.get_permissions("0000000000000000")
