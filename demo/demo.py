@@ -105,6 +105,26 @@ def main() -> None:
         print(f"inference table main.default.{name}_payload: {len(rows)} rows, "
               f"status codes {sorted(set(rows.status_code))}")
 
+        # --- Monitoring: Databricks SQL over the inference table ------------------------------
+        warehouse = next(iter(w.warehouses.list())).id
+        result = w.statement_execution.execute_statement(warehouse_id=warehouse, statement=f"""
+            SELECT served_entity_id, COUNT(*) AS requests, AVG(execution_duration_ms) AS avg_ms
+            FROM main.default.`{name}_payload` WHERE status_code = 200
+            GROUP BY served_entity_id ORDER BY requests DESC""")
+        print(f"SQL over the inference table ({result.status.state.value}):",
+              [tuple(r) for r in result.result.data_array])
+
+        # --- GenAI tracing: a traced function, read back -------------------------------------
+        @mlflow.trace
+        def score(amount: float) -> float:
+            return amount * 0.01
+
+        os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"  # export before returning
+        score(120.0)
+        trace = mlflow.get_trace(mlflow.get_last_active_trace_id())
+        print(f"trace {trace.info.trace_id}: spans {[s.name for s in trace.data.spans]}, "
+              f"status {trace.info.state}")
+
         ops = Counter(c.operation for c in ws.calls)
         print(f"\n{len(ws.calls)} requests answered in {time.perf_counter() - started:.1f}s; busiest:")
         for op, n in ops.most_common(8):
