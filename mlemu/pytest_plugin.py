@@ -14,7 +14,8 @@ Options come from the ``mlemu`` marker: ``@pytest.mark.mlemu(seed=7, user_name="
 (any :class:`mlemu.Workspace` argument, plus ``hermetic``, ``allow_hosts``, ``set_mlflow_uris``,
 ``registry_uri`` (``"databricks"`` points mlflow at the workspace model registry instead of
 Unity Catalog) and ``virtual_time``: ``time.sleep`` returns at once and advances the workspace
-clock). In hermetic mode (the default) every outbound connection but to the emulated workspace,
+clock; ``faults=[{"operation": ..., "status": 429, ...}]``: fault rules, see
+:mod:`mlemu.core.faults`). In hermetic mode (the default) every outbound connection but to the emulated workspace,
 mlemu's own loopback servers and ``allow_hosts=["name", "name:port"]`` is refused.
 """
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any, Iterator
 import pytest
 
 _EMULATE_KEYS = ("hermetic", "set_mlflow_uris", "allow_hosts", "virtual_time", "registry_uri")
+#: Marker options the fixture applies itself (not Workspace arguments).
+_FIXTURE_KEYS = ("faults", "keep_failed")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,14 +36,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mlemu(**options): options for the mlemu fixture's Workspace "
                    "(seed, workspace_id, user_name, token, journal_size, hermetic, allow_hosts, "
-                   "set_mlflow_uris, virtual_time, registry_uri)")
+                   "set_mlflow_uris, virtual_time, registry_uri, faults=[{...}], keep_failed=DIR)")
 
 
 def _options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:
     ws_kwargs: dict[str, Any] = {}
     for marker in reversed(list(request.node.iter_markers("mlemu"))):
         ws_kwargs.update(marker.kwargs)
-    emu_kwargs = {k: ws_kwargs.pop(k) for k in _EMULATE_KEYS if k in ws_kwargs}
+    emu_kwargs = {k: ws_kwargs.pop(k) for k in _EMULATE_KEYS + _FIXTURE_KEYS if k in ws_kwargs}
     return ws_kwargs, emu_kwargs
 
 
@@ -51,7 +54,11 @@ def mlemu(request: pytest.FixtureRequest) -> Iterator[Any]:
     from mlemu.emulation import emulate
 
     ws_kwargs, emu_kwargs = _options(request)
+    faults = emu_kwargs.pop("faults", ())
+    emu_kwargs.pop("keep_failed", None)
     ws = Workspace(**ws_kwargs)
+    for fault in faults:
+        ws.faults.add(**fault)
     with emulate(ws, **emu_kwargs):
         yield ws
     if ws.internal_errors:

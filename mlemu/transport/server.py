@@ -28,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from mlemu.core.faults import ConnectionDropped
+
 if TYPE_CHECKING:
     from mlemu.transport import Answerer as Workspace
 
@@ -175,8 +177,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.unwatch(self)  # the request has arrived: answering it has no deadline
         headers = {k.lower(): v for k, v in self.headers.items()}
         # Pre-signed URLs are built from the server's own address, never the Host header.
-        status, out_headers, out = ws.handle(self.command, path, parts.query, headers, body,
-                                             self.server.public_url)
+        try:
+            status, out_headers, out = ws.handle(self.command, path, parts.query, headers, body,
+                                                 self.server.public_url)
+        except ConnectionDropped:  # a fault rule: close the socket without an answer
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         self._write(status, out_headers, out)
 
     def _write(self, status: int, out_headers: dict[str, str], out: bytes) -> None:
