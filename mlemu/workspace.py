@@ -123,17 +123,25 @@ class Workspace(WorkspaceState):
             answer = self._apply_fault(method.upper(), path, query_string, body)
             if answer is not None:
                 return answer
-        return self.app.handle(self, method, path, query_string, hdrs, body,
-                               base_url or self.host, raise_internal)
+        answer = self.app.handle(self, method, path, query_string, hdrs, body,
+                                 base_url or self.host, raise_internal)
+        seen = self.hooks.mlemu_request_seen
+        if seen.get_hookimpls():
+            seen(workspace=self, method=method.upper(), path=path,
+                 operation=self._operation_of(method.upper(), path), status=answer[0])
+        return answer
+
+    def _operation_of(self, method: str, path: str) -> str:
+        try:
+            return self.app.match(method, path)[0].operation
+        except Exception:  # no route: the journal says "unknown" too
+            return "unknown"
 
     def _apply_fault(self, method: str, path: str, query_string: str,
                      body: bytes) -> tuple[int, dict[str, str], bytes] | None:
         """Fire the fault this request picks, if any: sleep, then drop the connection or
         answer its error (journalled like any answer); None lets the request through."""
-        try:
-            operation = self.app.match(method, path)[0].operation
-        except Exception:
-            operation = "unknown"
+        operation = self._operation_of(method, path)
         fault = self.faults.pick(method, path, operation)
         if fault is None:
             return None
