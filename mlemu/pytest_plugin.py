@@ -197,6 +197,22 @@ def make_serving_endpoint(mlemu: Any) -> Any:
     return _builders(mlemu).make_serving_endpoint
 
 
+@pytest.fixture(scope="session")
+def mlemu_trained_model() -> Any:
+    """``(model, X, y)``: a scikit-learn ``LogisticRegression`` fitted on 60 seeded rows of three
+    features (``feature1..3``), for examples that need a real trained model (skips without
+    scikit-learn). Without scikit-learn, ``make_registered_model()`` uses a built-in model."""
+    pytest.importorskip("sklearn")
+    import numpy as np
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["feature1", "feature2", "feature3"])
+    y = (X["feature1"] + X["feature2"] > 0).astype(int).to_numpy()
+    return LogisticRegression().fit(X, y), X, y
+
+
 @pytest.fixture
 def mlemu_seed(mlemu: Any) -> Any:
     """``mlemu_seed("seed.yaml")`` (or a dict): create what the file describes (:mod:`mlemu.builders`)."""

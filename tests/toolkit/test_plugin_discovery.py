@@ -9,6 +9,9 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# imported once here: pytester restores sys.modules after each test (numpy cannot load twice)
+mlflow = pytest.importorskip("mlflow")
+
 PLUGINS = pathlib.Path(__file__).resolve().parents[2] / "plugins"
 
 

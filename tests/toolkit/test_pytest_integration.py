@@ -6,6 +6,9 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# imported once here: pytester restores sys.modules after each test (numpy cannot load twice)
+mlflow = pytest.importorskip("mlflow")
+
 
 def test_keep_failed_exports_the_failed_tests_workspace(pytester):
     pytest.importorskip("mlflow")
