@@ -41,7 +41,7 @@ class Workspace(WorkspaceState):
         #: Snapshots the control plane took (``POST /__mlemu__/snapshots``), by id.
         self.snapshots: dict[str, "Snapshot"] = {}
         self.hooks.mlemu_workspace_created(workspace=self)
-        self._initial = persistence.snapshot(self)
+        self._init_kwargs = dict(kwargs)  # what reset() rebuilds from (a snapshot here costs every test)
 
     # -- operations and faults -------------------------------------------------------------
     def operations(self) -> frozenset[str]:
@@ -71,8 +71,9 @@ class Workspace(WorkspaceState):
         persistence.restore(self, snap)
 
     def reset(self) -> None:
-        """Back to the state right after construction; the journal and faults are cleared."""
-        persistence.restore(self, self._initial)
+        """Back to the state right after construction (plugins' ``mlemu_workspace_created``
+        seeding included); the journal, faults and control-plane snapshots are cleared."""
+        persistence.restore(self, persistence.snapshot(type(self)(**self._init_kwargs)))
         self.calls.clear()
         self.faults.clear()
         self.snapshots.clear()

@@ -92,7 +92,8 @@ class FaultSet:
 
     def __init__(self, seed: int = 0, validate: Callable[[str], None] | None = None) -> None:
         self._faults: list[Fault] = []
-        self._rng = random.Random(f"mlemu-faults:{seed}")
+        self._seed = seed
+        self._rng: random.Random | None = None  # made on first use: seeding costs every workspace
         self._lock = threading.Lock()
         self.validate = validate
 
@@ -148,8 +149,11 @@ class FaultSet:
             for fault in self._faults:
                 if fault.exhausted or not fault.matches(method, path, operation):
                     continue
-                if fault.fraction is not None and self._rng.random() >= fault.fraction:
-                    continue
+                if fault.fraction is not None:
+                    if self._rng is None:
+                        self._rng = random.Random(f"mlemu-faults:{self._seed}")
+                    if self._rng.random() >= fault.fraction:
+                        continue
                 fault.hits += 1
                 return fault
         return None
