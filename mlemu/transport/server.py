@@ -4,7 +4,9 @@ subprocesses and non-Python clients (``mlemu serve``).
 Each response goes out in one ``sendall`` on a ``TCP_NODELAY`` socket: a server that writes
 headers and body separately stalls ~40 ms per keep-alive call (Nagle + delayed ACK).
 
-Hostile or broken clients get a JSON error, never a dropped connection or an HTML page:
+A fault rule with ``drop=True`` (:mod:`mlemu.core.faults`) closes the socket without an
+answer. Otherwise hostile or broken clients get a JSON error, never a dropped connection or
+an HTML page:
 malformed framing (``Content-Length`` that is not one decimal number, bad chunk sizes, both
 ``Content-Length`` and ``Transfer-Encoding``) is a 400 ``BAD_REQUEST``; a body over the limit
 (:data:`MAX_JSON_BODY_BYTES` for the REST APIs, :data:`MAX_UPLOAD_BODY_BYTES` for raw file
