@@ -48,7 +48,8 @@ def test_canary_splits_traffic_between_champion_and_challenger(customer_features
 
 @pytest.mark.mlemu(virtual_time=True)
 def test_a_throttled_workspace_is_survived(mlemu, customer_features, labels, fast_retries):
-    mlemu.inject_fault("tracking.runs.log-batch", status=429, retry_after=1, times=2)
+    # log-metric / log-parameter (mlflow 2) or log-batch (mlflow 3): each client retries a 429
+    mlemu.inject_fault("tracking.runs.log-*", status=429, retry_after=1, times=2)
     mlemu.inject_fault("serving.endpoints.create", status=503, times=1)
     project.promote(project.train_and_register(labels))
     assert project.deploy("churn").state.ready.value == "READY"

@@ -51,7 +51,10 @@ def test_500_storm_ends_in_mlflows_own_error(mlemu, fast_mlflow_retries):
     mlemu.inject_fault("tracking.runs.log-batch", status=500)
     with pytest.raises(MlflowException, match="(?i)INTERNAL_ERROR|max retries"):
         mlflow.log_metrics({"a": 1.0})
-    assert len(mlemu.calls.filter(operation="tracking.runs.log-batch")) == 4  # 1 + 3 retries
+    # mlflow 3 retries 5xx with urllib3 (1 + 3 retries); mlflow 2.22 sends Databricks requests
+    # through the SDK's client, which retries 429/503 but raises a 500 at once
+    expected = 4 if mlflow.__version__.startswith("3.") else 1
+    assert len(mlemu.calls.filter(operation="tracking.runs.log-batch")) == expected
     mlemu.faults.clear()
     mlflow.end_run()
     assert mlflow.get_run(run.info.run_id).data.metrics == {}
