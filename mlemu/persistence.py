@@ -3,9 +3,10 @@ files and artifacts, the id generator and the clock, so a test can restore a pre
 workspace, or a later session can open the one a test left (``mlemu.Workspace.load``).
 
 What a snapshot holds: each service's state object graph, pickled with the workspace and its
-shared parts (storage, ids, clock, journal, lock) replaced by references, so restoring
-rebuilds the services around the same live workspace; the storage's files as bytes; the id
-generator's PRNG state; the clock; the accepted tokens. Not held: the journal (a test's
+shared parts (storage, ids, clock, journal, lock, faults: matched by type) replaced by
+references, so restoring rebuilds the services around the same live workspace; the storage's
+files (in memory: the file objects themselves, shared, since a write replaces a file and never
+changes one; on disk: bytes); the id generator's PRNG state; the clock; the accepted tokens. Not held: the journal (a test's
 record of calls, not workspace state), fault rules, and the workspace's identity
 (``workspace_id``, host, token, user), which a snapshot must match to be restored.
 
