@@ -21,13 +21,13 @@ if TYPE_CHECKING:
     from mlemu.emulation import emulate
     from mlemu.transport.inprocess import NetworkAccessBlocked
     from mlemu.transport.socket_guard import SocketAccessBlocked
-    from mlemu.transport.server import serve
+    from mlemu.ui.server import serve
     from mlemu.virtual_clock import virtual_time
 
 _LAZY = {
     "Workspace": "mlemu.workspace",
     "emulate": "mlemu.emulation",
-    "serve": "mlemu.transport.server",
+    "serve": "mlemu.ui.server",  # the loopback server, with the MLflow UI on ui=True
     "ApiError": "mlemu.core.errors",
     "NetworkAccessBlocked": "mlemu.transport.inprocess",
     "virtual_time": "mlemu.virtual_clock",

@@ -1,4 +1,5 @@
-"""Command line: ``mlemu serve`` (a loopback workspace for subprocesses and other languages)
+"""Command line: ``mlemu serve`` (a loopback workspace for subprocesses and other languages;
+``--ui`` adds the MLflow web UI)
 and ``mlemu coverage`` (docs/coverage.md: the coverage sweep of the real clients and the
 routing table)."""
 from __future__ import annotations
@@ -32,6 +33,21 @@ def _serve(args: argparse.Namespace) -> int:
         ws = answerer = Workspace(seed=args.seed, user_name=args.user, token=token, artifact_root=root,
                                   secret=secrets.token_bytes(32), journal_size=args.journal)
     ws.calls.max_body_bytes = args.journal_max_body
+    if args.ui and args.state_dir:
+        print("mlemu serve: --ui does not work with --state-dir yet", file=sys.stderr, flush=True)
+        return 2
+    if args.ui:
+        from mlemu.ui import server as ui_server
+        from mlemu.ui.bundle import UiUnavailable, build_dir
+        try:
+            build_dir()
+        except UiUnavailable as e:
+            print(f"mlemu serve --ui: {e}", file=sys.stderr, flush=True)
+            return 2
+        print(f"# mlemu is serving (files under {root or 'memory'}); Ctrl-C to stop",
+              file=sys.stderr, flush=True)
+        return ui_server.run(ws, args.host, args.port, public_url=args.public_url,
+                             read_timeout=args.read_timeout, request_deadline=args.request_deadline)
     server = LoopbackServer(answerer, args.host, args.port, public_url=args.public_url,
                             read_timeout=args.read_timeout, request_deadline=args.request_deadline)
     ws.host = server.public_url
@@ -94,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--state-dir", default=None,
                        help="keep the whole workspace in this directory across restarts (a write-ahead "
                             "log, crash-safe; docs/persistence.md); its token wins over --token")
+    serve.add_argument("--ui", action="store_true",
+                       help="also serve the MLflow web UI of the installed mlflow (prints a login URL)")
     serve.set_defaults(func=_serve)
     cov = sub.add_parser("coverage", help="print the coverage table of emulated endpoints")
     cov.add_argument("-o", "--output", default="-")

@@ -21,7 +21,9 @@ from mlemu.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+#: Saved, cleared and restored around a workspace. mlflow 3's set_experiment() exports
+#: MLFLOW_EXPERIMENT_ID (for subprocesses); left set, it names another workspace's experiment.
+_MLFLOW_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID")
 
 
 class emulate:
@@ -77,6 +79,7 @@ class emulate:
         if self.set_mlflow_uris:
             _reset_mlflow_globals()  # a URI set earlier in the process would bypass the env
         _clear_artifact_repos()
+        _clear_prompt_cache()
         feature_store_shim.install()
         ws.start(hermetic=self.hermetic, allow_hosts=self.allow_hosts)
         if self.virtual_time:
@@ -151,6 +154,18 @@ def _clear_artifact_repos() -> None:
     cache = getattr(tracking_utils, "_artifact_repos_cache", None)
     if cache is not None:
         cache.clear()
+
+
+def _clear_prompt_cache() -> None:
+    """mlflow 3 caches loaded prompt versions in-process by name and version: another
+    workspace's prompt of the same name must not be served from it."""
+    if _mlflow() is None:
+        return
+    try:
+        from mlflow.prompt.registry_utils import PromptCache
+    except ImportError:  # mlflow 2.x
+        return
+    PromptCache._reset_instance()
 
 
 def _end_leaked_runs() -> None:

@@ -20,8 +20,11 @@ Options come from the ``mlemu`` marker: ``@pytest.mark.mlemu(seed=7, user_name="
 Unity Catalog) and ``virtual_time``: ``time.sleep`` returns at once and advances the workspace
 clock; ``faults=[{"operation": ..., "status": 429, ...}]``: fault rules, see
 :mod:`mlemu.core.faults`; ``seed_from="seed.yaml"``: a seeding file, relative to the test
-module; ``keep_failed=DIR``: as ``--mlemu-keep-failed``). In hermetic mode (the default) every outbound connection but to the emulated workspace,
-mlemu's own loopback servers and ``allow_hosts=["name", "name:port"]`` is refused.
+module; ``keep_failed=DIR``: as ``--mlemu-keep-failed``). In hermetic mode (the default)
+every outbound connection but to the emulated workspace, mlemu's own loopback servers and ``allow_hosts=["name", "name:port"]`` is refused.
+
+``spark`` (opt-in, ``mlemu[spark]`` and Java 17+; skipped otherwise): one local SparkSession
+per test session, bridged to the ``mlemu`` workspace's Unity Catalog tables (:mod:`mlemu.spark`).
 """
 from __future__ import annotations
 
@@ -30,6 +33,8 @@ from typing import Any, Iterator
 import pytest
 
 _EMULATE_KEYS = ("hermetic", "set_mlflow_uris", "allow_hosts", "virtual_time", "registry_uri")
+#: Options of the ``mlemu_server`` fixture (``ui=True`` also serves the MLflow web UI).
+_SERVER_KEYS = ("ui",)
 #: Marker options the fixture applies itself (not Workspace arguments).
 _FIXTURE_KEYS = ("faults", "keep_failed", "seed_from")
 _REPORT_KEY = pytest.StashKey[dict]()
@@ -72,7 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "mlemu(**options): options for the mlemu fixture's Workspace "
                    "(seed, workspace_id, user_name, token, journal_size, hermetic, allow_hosts, "
                    "set_mlflow_uris, virtual_time, registry_uri, faults=[{...}], keep_failed=DIR, "
-                   "seed_from=FILE)")
+                   "seed_from=FILE; ui for mlemu_server)")
 
 
 def _options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -80,6 +85,8 @@ def _options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, 
     for marker in reversed(list(request.node.iter_markers("mlemu"))):
         ws_kwargs.update(marker.kwargs)
     emu_kwargs = {k: ws_kwargs.pop(k) for k in _EMULATE_KEYS + _FIXTURE_KEYS if k in ws_kwargs}
+    for k in _SERVER_KEYS:
+        ws_kwargs.pop(k, None)
     return ws_kwargs, emu_kwargs
 
 
@@ -112,13 +119,15 @@ def mlemu(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 @pytest.fixture
-def mlemu_server(mlemu: Any) -> Iterator[Any]:
-    """The ``mlemu`` workspace behind a loopback HTTP server; ``DATABRICKS_HOST`` points at it."""
+def mlemu_server(mlemu: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The ``mlemu`` workspace behind a loopback HTTP server; ``DATABRICKS_HOST`` points at it.
+    With ``@pytest.mark.mlemu(ui=True)`` it also serves the MLflow UI (``server.login_url``)."""
     import os
 
-    from mlemu.transport.server import serve
+    from mlemu.ui.server import serve
 
-    server = serve(mlemu)
+    marker = request.node.get_closest_marker("mlemu")
+    server = serve(mlemu, ui=bool(marker and marker.kwargs.get("ui")))
     previous = os.environ["DATABRICKS_HOST"]
     os.environ["DATABRICKS_HOST"] = server.url
     try:
@@ -228,3 +237,30 @@ def make_feature_table(mlemu: Any) -> Any:
     from mlemu.feature_store.fixtures import make_feature_table as make
 
     return functools.partial(make, mlemu)
+
+
+@pytest.fixture(scope="session")
+def mlemu_spark_session() -> Iterator[Any]:
+    """One local SparkSession for the whole test session (started on first use, ~5-10 s);
+    skipped with the reason when pyspark or Java is missing. See :mod:`mlemu.spark`."""
+    import os
+    import shutil
+
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'mlemu[spark]')")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java 17+ (no java on PATH, JAVA_HOME unset)")
+    from mlemu import spark as mlemu_spark
+
+    session = mlemu_spark.session()
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def spark(mlemu: Any, mlemu_spark_session: Any) -> Iterator[Any]:
+    """The session's SparkSession, active, bridged to the ``mlemu`` workspace's Unity Catalog:
+    ``spark.table("c.s.t")``, three-part names in ``spark.sql``, ``saveAsTable``/``writeTo``."""
+    from mlemu import spark as mlemu_spark
+
+    with mlemu_spark.active(mlemu_spark_session), mlemu_spark.bridge():
+        yield mlemu_spark_session

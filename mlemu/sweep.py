@@ -60,6 +60,7 @@ class Prepared:
     model_id: str = ""
     comment_id: str = ""
     endpoint_id: str = ""
+    trace_id: str = ""
     tmp: str = ""
 
 
@@ -112,7 +113,8 @@ def _values(p: Prepared) -> dict[str, Any]:
         "request_object_id": p.experiment_id, "update_mask": "description",
         "data_source_format": "DELTA", "table_type": "MANAGED", "storage_location": "s3://sweep",
         "url": "https://example.invalid/hook", "events": ["MODEL_VERSION_CREATED"],
-        "webhook_id": "1", "trace_id": "tr-1", "trace_ids": ["tr-1"], "dataset_id": "d-1",
+        "webhook_id": "1", "trace_id": p.trace_id, "trace_ids": [p.trace_id], "dataset_id": "d-1",
+        "locations": [p.experiment_id], "request_id": p.trace_id, "request_ids": [p.trace_id],
         "prompt_uri": "prompts:/main.sweep.prompt/1", "template": "Hi {{name}}",
         "name_or_uri": "prompts:/main.sweep.prompt/1", "uri": "prompts:/p/1",
         "server_name": "s", "endpoint_id": "e", "server_json": "{}",
@@ -220,7 +222,7 @@ OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 #: Optional parameters passed whenever a method has them (the SDK makes most ids optional).
-ALWAYS_PASSED = frozenset({"experiment_id", "run_id", "model_id", "timestamp"})
+ALWAYS_PASSED = frozenset({"experiment_id", "run_id", "model_id", "timestamp", "locations"})
 
 
 #: Methods not called: local helpers, or tracing calls that start background exporters.
@@ -330,6 +332,15 @@ def prepare(ws: Workspace, tmp: str) -> Prepared:
     p.comment_id = reg.create_comment(WS_MODEL, 1, "first").id
     ws.registry.register_local_model(SERVED_MODEL, _served_model())
     p.endpoint_id = ws.serving.seed_endpoint(ENDPOINT, SERVED_MODEL).id
+    from mlemu.services.tracing.state import Trace
+    trace = ws.tracing.start_trace_v3(Trace("tr-" + ws.ids.hex(32), p.experiment_id, ws.clock.now_ms(),
+                                            1, "OK", {"mlflow.sourceRun": p.run_id}))
+    ws.storage.write(*ws.tracing.data_location(trace), b'{"spans": []}')
+    p.trace_id = trace.trace_id
+    for prompt in (UC_MODEL, "main.sweep.prompt"):  # "name" is the UC model's name for prompts too
+        ws.prompts.create(prompt)
+        ws.prompts.create_version(prompt, '"Hi {{name}}"')
+        ws.prompts.set_alias(prompt, "champion", 1)
     ws.calls.clear()
     return p
 

@@ -112,6 +112,15 @@ class Workspace(WorkspaceState):
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    # -- test views ------------------------------------------------------------------------
+    def traces(self, experiment_id: str | None = None) -> list[Any]:
+        """The MLflow traces kept in this workspace, oldest first, with their decoded spans and
+        assessments (:mod:`mlemu.services.tracing.views`): those of one experiment, or all of
+        them including the traces kept in Unity Catalog locations."""
+        from mlemu.services.tracing.views import trace_views
+        uc = self.tracing_uc.with_spans() if experiment_id is None else []
+        return trace_views(self.tracing, experiment_id, uc)
+
     def handle(self, method: str, path: str, query_string: str = "",
                headers: dict[str, str] | None = None, body: bytes = b"",
                base_url: str | None = None, raise_internal: bool = False) -> tuple[int, dict[str, str], bytes]:

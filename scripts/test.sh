@@ -9,7 +9,11 @@ cd "$root"
 p3=$!
 "$root/scripts/setup-env.sh" mlflow2 > /tmp/mlemu-py2.$$ &
 p2=$!
+# The MLflow UI smoke test's browser (Debian chromium; the test skips with a reason without it).
+"$root/scripts/install-browser.sh" > /dev/null &
+pb=$!
 wait $p3; wait $p2
+wait $pb || echo "install-browser failed: the UI smoke test will skip" >&2
 py3="$(cat /tmp/mlemu-py3.$$)"; py2="$(cat /tmp/mlemu-py2.$$)"; rm -f /tmp/mlemu-py3.$$ /tmp/mlemu-py2.$$
 status=0
 echo "== mlflow $("$py3" -c 'import mlflow; print(mlflow.__version__)')"

@@ -15,21 +15,26 @@ ROOT = Path(__file__).resolve().parents[1] / "mlemu"
 
 #: package prefix -> prefixes it must never import.
 FORBIDDEN = {
-    "mlemu.core": ("mlemu.wire", "mlemu.transport", "mlemu.plugins", "mlemu.hookspecs", "mlemu.services",
+    "mlemu.core": ("mlemu.ui", "mlemu.wire", "mlemu.transport", "mlemu.plugins", "mlemu.hookspecs", "mlemu.services",
                    "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli",
                    "mlemu.feature_store"),
-    "mlemu.wire": ("mlemu.transport", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
+    "mlemu.wire": ("mlemu.ui", "mlemu.transport", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
                    "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
-    "mlemu.services": ("mlemu.transport", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
+    "mlemu.services": ("mlemu.ui", "mlemu.transport", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
                        "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
-    "mlemu.transport": ("mlemu.wire", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
+    "mlemu.transport": ("mlemu.ui", "mlemu.wire", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
                         "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
-    "mlemu.plugins": ("mlemu.transport", "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin",
+    "mlemu.plugins": ("mlemu.ui", "mlemu.transport", "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin",
                       "mlemu.feature_store"),
     # The clean-room feature engineering clients (a Python-level emulation: no HTTP seam) sit
     # beside emulate()/fixtures: they use domain state and the transport's active workspace.
-    "mlemu.feature_store": ("mlemu.wire", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
+    "mlemu.feature_store": ("mlemu.ui", "mlemu.wire", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
                             "mlemu.pytest_plugin", "mlemu.cli"),
+    # The MLflow UI front sits above the composition root, beside the CLI.
+    "mlemu.ui": ("mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli"),
+    # The DB-API adapter over the SQL engine sits beside the feature engineering clients.
+    "mlemu.sql": ("mlemu.wire", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
+                  "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
 }
 
 

@@ -40,15 +40,20 @@ class ApiError(Exception):
     """A request the workspace refuses. Carries the Databricks ``error_code``."""
 
     def __init__(self, code: str, message: str, status: int | None = None,
-                 details: list[dict[str, Any]] | None = None) -> None:
+                 details: list[dict[str, Any]] | None = None, *, wire_code: str | int | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.status = status if status is not None else STATUS_BY_CODE.get(code, 400)
         self.details = details
+        #: What the body's ``error_code`` says when Databricks does not send the name (an
+        #: invalid token's body carries the number 403).
+        self.wire_code = wire_code if wire_code is not None else code
+        self.headers = headers or {}
 
     def to_wire(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"error_code": self.code, "message": self.message}
+        body: dict[str, Any] = {"error_code": self.wire_code, "message": self.message}
         if self.details:
             body["details"] = self.details
         return body

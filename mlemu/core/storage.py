@@ -32,8 +32,9 @@ from mlemu.core.errors import ApiError
 if TYPE_CHECKING:
     from mlemu.core.clock import Clock
 
-Namespace = Literal["files", "dbfs"]
-NAMESPACES: tuple[str, ...] = ("files", "dbfs")
+#: "sql": result chunks of SQL statements (EXTERNAL_LINKS), read through pre-signed URLs.
+Namespace = Literal["files", "dbfs", "sql"]
+NAMESPACES: tuple[str, ...] = ("files", "dbfs", "sql")
 
 #: Longest name of one path segment, in UTF-8 bytes: the limit of the file systems that
 #: back volumes (and of the directory store), so both stores refuse the same names.

@@ -93,9 +93,14 @@ class WorkspaceState:
         if not authorization:
             raise ApiError("UNAUTHENTICATED",
                            "Credential was not sent or was of an unsupported type for this API.", 401)
+        if "," in authorization:  # two Authorization headers, joined by the transport
+            raise ApiError("BAD_REQUEST", "More than one Authorization header was sent.", 400)
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or token.strip() not in self.tokens:
-            raise ApiError("PERMISSION_DENIED", "Invalid access token.", 403)
+            # Databricks' answer to a bad token: 403, the number as error_code, and the reason
+            # repeated in a header.
+            raise ApiError("PERMISSION_DENIED", "Invalid access token.", 403, wire_code=403,
+                           headers={"x-databricks-reason-phrase": "Invalid access token."})
 
     def add_token(self, token: str | None = None) -> str:
         """Issue another valid personal access token (e.g. for a second client)."""

@@ -56,7 +56,8 @@ class _Client:
         unknown = [k for k in kwargs if k != "as_of_delta_timestamp"]
         if unknown:
             raise TypeError(f"read_table() got unexpected keyword argument(s): {unknown}")
-        return self._tables().read(name, kwargs.get("as_of_delta_timestamp"))
+        frame = self._tables().read(name, kwargs.get("as_of_delta_timestamp"))
+        return frames.like_input(frame, frames.active_spark())
 
     def _training_set(self, df: Any, feature_lookups: Any, label: Any, exclude_columns: Any,
                       use_spark_native_join: bool = False) -> training_set.TrainingSet:

@@ -18,6 +18,15 @@ def to_pandas(df: Any) -> tuple[pd.DataFrame, Any]:
     raise ValueError(UNSUPPORTED.format(kind=type(df).__name__))
 
 
+def active_spark() -> Any:
+    """The active SparkSession when pyspark is in use (a notebook's ``spark``), else None."""
+    import sys
+
+    if "pyspark.sql" not in sys.modules:
+        return None
+    return sys.modules["pyspark.sql"].SparkSession.getActiveSession()
+
+
 def like_input(frame: pd.DataFrame, spark: Any) -> Any:
     """The result as the kind of frame the caller passed."""
     return frame if spark is None else spark.createDataFrame(frame)

@@ -23,6 +23,13 @@ BUILTIN = (
     "registry",          # /api/2.0/mlflow/unity-catalog/*, /api/2.1/unity-catalog/models
     "serving",           # /api/2.0/serving-endpoints/*, /serving-endpoints/<name>/invocations
     "workspace_registry",  # /api/2.0/mlflow/registered-models|model-versions|transition-requests/*
+    "permissions",       # /api/2.0/permissions/<object type>/<id>
+    "ui",                # /graphql, /get-artifact, /ajax-api/... paths only the MLflow web UI calls
+    "monitors",          # /api/2.1/unity-catalog/tables/<name>/monitor, /api/data-quality/v1/monitors
+    "tracing",           # /api/{2,3}.0/mlflow/traces/* (traces in experiments, assessments)
+    "prompts",           # /api/2.0/mlflow/unity-catalog/prompts|prompt-versions/*
+    "tracing_uc",        # /api/4.0|5.0/mlflow/traces|tracing/*, /api/2.0/otel/v1/traces
+    "sql",               # /api/2.0/sql/warehouses|statements|sessions
 )
 
 

@@ -177,7 +177,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         finally:
             self.server.unwatch(self)  # the request has arrived: answering it has no deadline
-        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers: dict[str, str] = {}
+        for k, v in self.headers.items():  # a repeated header is one comma-joined value (RFC 9110)
+            k = k.lower()
+            headers[k] = f"{headers[k]}, {v}" if k in headers else v
         # Pre-signed URLs are built from the server's own address, never the Host header.
         try:
             status, out_headers, out = ws.handle(self.command, path, parts.query, headers, body,

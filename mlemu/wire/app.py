@@ -125,7 +125,7 @@ class App:
         try:
             return model.model_validate(params)
         except ValidationError as e:
-            raise _validation_error(e) from None
+            raise validation_error(e) from None
 
     @staticmethod
     def _render(ws: "WorkspaceState", result: Any) -> tuple[int, dict[str, str], bytes, Any]:
@@ -142,7 +142,7 @@ class App:
     @staticmethod
     def _render_error(ws: "WorkspaceState", e: ApiError) -> tuple[int, dict[str, str], bytes, Any]:
         body = e.to_wire()
-        headers = {"content-type": _JSON, "x-databricks-org-id": ws.workspace_id}
+        headers = {"content-type": _JSON, "x-databricks-org-id": ws.workspace_id, **e.headers}
         return e.status, headers, dumps(body), body
 
 
@@ -165,12 +165,45 @@ def _list_fields_of(model: type) -> frozenset[str]:
     return frozenset(names)
 
 
-def _validation_error(e: Any) -> ApiError:
-    err = e.errors()[0]
-    loc = ".".join(str(p) for p in err.get("loc", ())) or "body"
-    if err.get("type") == "missing":
-        return ApiError("INVALID_PARAMETER_VALUE", f"Missing value for required parameter '{loc}'.")
-    shown = json.dumps(err.get("input"), default=str)
+def validation_error(e: Any) -> ApiError:
+    """A refused request body in the words of Databricks' (and mlflow's) servers: the request's
+    own field path (``metrics[0].key``), never pydantic's wording or internal names."""
+    err = e.errors(include_url=False)[0]
+    path = _param_path(err.get("loc", ()))
+    value = err.get("input")
+    if err.get("type") == "missing" or value is None:
+        return ApiError("INVALID_PARAMETER_VALUE", f"Missing value for required parameter '{path}'.")
+    shown = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     if len(shown) > 200:  # a 1 MB value is not echoed back
         shown = shown[:200] + "..."
-    return ApiError("INVALID_PARAMETER_VALUE", f"Invalid value {shown} for parameter '{loc}': {err.get('msg')}")
+    return ApiError("INVALID_PARAMETER_VALUE",
+                    f"Invalid value {shown} for parameter '{path}' supplied: {_reason(err, value)} "
+                    "See the API docs for more information about request parameters.")
+
+
+def _param_path(loc: Iterable[Any]) -> str:
+    """``("metrics", 0, "key")`` -> ``metrics[0].key``, the protobuf field-path notation."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not isinstance(part, str) or part.startswith(("function-", "list[", "dict[", "union[")):
+            continue  # pydantic's own markers for validators and union members
+        else:
+            out += f".{part}" if out else part
+    return out or "body"
+
+
+_RANGE_TYPES = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+
+
+def _reason(err: Mapping[str, Any], value: Any) -> str:
+    kind = err.get("type", "")
+    if kind == "value_error":  # our own validators' sentences
+        message = str(err.get("msg", "")).removeprefix("Value error, ")
+        return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+    if kind in _RANGE_TYPES:
+        return "Value is out of range."
+    if kind == "enum" or kind == "literal_error":
+        return f"Value must be one of {err.get('ctx', {}).get('expected', 'the documented values')}."
+    return f"Hint: Value was of type '{type(value).__name__}'."

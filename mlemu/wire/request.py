@@ -50,8 +50,7 @@ class Request:
             body = self.json()
             if body is not None:
                 if not isinstance(body, dict):
-                    raise ApiError("BAD_REQUEST",
-                                   "Invalid JSON given in the body of the request - expected a map")
+                    raise _bad_json("expected a map")
                 params.update(body)
         return params
 
@@ -120,7 +119,9 @@ def _check_text(text: str) -> None:
 
 
 def _bad_json(reason: str) -> ApiError:
-    return ApiError("BAD_REQUEST", f"Invalid JSON given in the body of the request - {reason}")
+    """Databricks' answer to a body that is not a JSON object: ``MALFORMED_REQUEST`` with HTTP 400,
+    which neither client retries (the SDK maps it by status to ``BadRequest``)."""
+    return ApiError("MALFORMED_REQUEST", f"Invalid JSON given in the body of the request - {reason}", 400)
 
 
 class _Unset:

@@ -42,12 +42,12 @@ def test_wrong_method_is_endpoint_not_found(mlemu, auth):
 def test_malformed_json_is_bad_request(mlemu, auth):
     r = requests.post(f"{mlemu.host}/api/2.0/workspace/mkdirs", data=b"{not json", headers=auth)
     assert r.status_code == 400
-    assert r.json()["error_code"] == "BAD_REQUEST"
+    assert r.json()["error_code"] == "MALFORMED_REQUEST"
 
 
 def test_non_object_json_is_bad_request(mlemu, auth):
     r = requests.post(f"{mlemu.host}/api/2.0/workspace/mkdirs", json=[1, 2], headers=auth)
-    assert (r.status_code, r.json()["error_code"]) == (400, "BAD_REQUEST")
+    assert (r.status_code, r.json()["error_code"]) == (400, "MALFORMED_REQUEST")
 
 
 def test_missing_field_names_it(mlemu, auth):

@@ -28,7 +28,7 @@ def _raw(ws, method, path, body=b"", query=""):
 def test_deeply_nested_json_is_bad_request(mlemu, depth):
     body = b'{"name": ' + b"[" * depth + b"]" * depth + b"}"
     status, err = _raw(mlemu, "POST", "/api/2.0/mlflow/experiments/create", body)
-    assert (status, err["error_code"]) == (400, "BAD_REQUEST")
+    assert (status, err["error_code"]) == (400, "MALFORMED_REQUEST")
     assert "nesting deeper than 100 levels" in err["message"]
 
 
@@ -80,7 +80,7 @@ def test_overlong_integers_are_not_internal_errors(mlemu):
     assert (status, err["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
     status, err = _raw(mlemu, "POST", "/api/2.0/mlflow/experiments/search",
                        b'{"max_results": ' + b"1" * 5001 + b"}")
-    assert (status, err["error_code"]) == (400, "BAD_REQUEST")
+    assert (status, err["error_code"]) == (400, "MALFORMED_REQUEST")
     status, err = _raw(mlemu, "GET", "/api/2.1/unity-catalog/models/a.b.c/versions/" + "9" * 5001)
     assert status in (400, 404) and err["error_code"]
 

@@ -1,6 +1,6 @@
 """Routes of Model Serving: the endpoints API (``/api/2.0/serving-endpoints``, databricks-sdk
 ``w.serving_endpoints``, mlflow's ``databricks`` deployments client), the data plane
-(``/serving-endpoints/{name}/invocations``) and endpoint permissions."""
+(``/serving-endpoints/{name}/invocations``). Endpoint permissions are the permissions service's."""
 from __future__ import annotations
 
 import json
@@ -18,7 +18,6 @@ from mlemu.wire.service import Service
 routes = RouteTable("serving")
 
 API = "/api/2.0/serving-endpoints"
-PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
 SDK = "WorkspaceClient.serving_endpoints"
 DEPLOY = "mlflow.deployments.DatabricksDeploymentClient"
 
@@ -122,25 +121,6 @@ def build_logs(req: Request, name: str, served_model: str) -> dict:
     e = _serving(req).entity(name, served_model)
     return {"logs": f"[mlemu] no container is built for {e.name}: the current Python environment "
                     "stands in for the serving container (env_manager='local').\n"}
-
-
-@routes.get(f"{PERMISSIONS}/<endpoint_id>", "permissions.get", client_calls=(f"{SDK}.get_permissions",))
-def get_permissions(req: Request, endpoint_id: str) -> dict:
-    return wire.permissions(_by_id(req, endpoint_id), req.ws.user.user_name)
-
-
-@routes.get(f"{PERMISSIONS}/<endpoint_id>/permissionLevels", "permissions.get_levels",
-            client_calls=(f"{SDK}.get_permission_levels",))
-def get_permission_levels(req: Request, endpoint_id: str) -> dict:
-    _by_id(req, endpoint_id)
-    return wire.PERMISSION_LEVELS
-
-
-def _by_id(req: Request, endpoint_id: str):  # type: ignore[no-untyped-def]
-    for ep in _serving(req).list():
-        if ep.id == endpoint_id:
-            return ep
-    raise ApiError("RESOURCE_DOES_NOT_EXIST", f"Serving endpoint with id '{endpoint_id}' does not exist.")
 
 
 # -- data plane ----------------------------------------------------------------------------

@@ -139,18 +139,3 @@ def endpoint_summary(ep: "Endpoint") -> dict[str, Any]:
             for e in ep.config.entities]}
     return out
 
-
-def permissions(ep: "Endpoint", user_name: str) -> dict[str, Any]:
-    return {"object_id": f"/serving-endpoints/{ep.id}", "object_type": "serving-endpoint",
-            "access_control_list": [
-                {"user_name": user_name, "display_name": user_name.split("@")[0],
-                 "all_permissions": [{"permission_level": "CAN_MANAGE", "inherited": False}]},
-                {"group_name": "admins", "all_permissions": [
-                    {"permission_level": "CAN_MANAGE", "inherited": True,
-                     "inherited_from_object": ["/serving-endpoints/"]}]}]}
-
-
-PERMISSION_LEVELS = {"permission_levels": [
-    {"permission_level": "CAN_MANAGE", "description": "Can manage the endpoint"},
-    {"permission_level": "CAN_QUERY", "description": "Can query the endpoint"},
-    {"permission_level": "CAN_VIEW", "description": "Can view the endpoint"}]}

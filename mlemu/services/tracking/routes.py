@@ -194,7 +194,11 @@ def log_batch(req: Request) -> dict:
         raise invalid(f"Batched logging API requests must be at most {validation.MAX_BATCH_LOG_REQUEST_SIZE} "
                       f"bytes, got a request of size {len(req.body)}.")
     a = req.args
-    req.ws.tracking._log_batch(a.run_id, [m.to_metric() for m in a.metrics], w.pairs(a.params), w.pairs(a.tags))
+    # On the wire a metric's timestamp is required (as for log-metric), and a param without a
+    # value is the proto default, the empty string.
+    params = [(kv.key, "" if kv.value is None else kv.value) for kv in a.params]
+    req.ws.tracking._log_batch(a.run_id, [m.to_metric() for m in a.metrics], params, w.pairs(a.tags),
+                               stamp_missing_timestamps=False)
     return {}
 
 
@@ -298,7 +302,7 @@ def delete_logged_model(req: Request, model_id: str) -> dict:
                             "mlflow.register_model (mlflow.modelVersions tag)"))
 def set_logged_model_tags(req: Request, model_id: str) -> dict:
     req.ws.tracking.set_logged_model_tags(model_id, w.pairs(req.args.tags))
-    return {"model": w.logged_model_out(req.ws.tracking.get_logged_model(model_id))}
+    return {}  # the server answers an empty SetLoggedModelTags.Response
 
 
 @routes.delete(f"{L}/<model_id>/tags/<path:tag_key>", "logged-models.delete-tag",

@@ -269,7 +269,7 @@ def parse_filter(text: str | None, grammar: Grammar) -> list[Clause]:
         # value
         value: Any = None
         if comparator in ("IS NULL", "IS NOT NULL"):
-            if kind not in (TAG, PARAM):
+            if kind in (ATTRIBUTE, METRIC, DATASET):  # key-value entities only (tags, params, metadata)
                 raise invalid("IS NULL / IS NOT NULL is only supported for tags and params, "
                               f"not for '{kind}' '{key}'")
         elif comparator in ("IN", "NOT IN"):

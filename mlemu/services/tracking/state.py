@@ -89,6 +89,7 @@ class Tracking(LoggedModels):
         """The experiment with this id, deleted or not (RESOURCE_DOES_NOT_EXIST otherwise)."""
         exp = self._experiments.get(str(experiment_id)) if experiment_id is not None else None
         if exp is None:
+            v.check_experiment_id(experiment_id)
             raise not_found(f"Node ID {experiment_id} does not exist.")
         return exp
 
@@ -305,14 +306,15 @@ class Tracking(LoggedModels):
         self._log_batch(run_id, [_metric(m) for m in metrics], params, tags)
 
     def _log_batch(self, run_id: str, metrics: list[Metric], params: Pairs | None,
-                   tags: Pairs | None) -> None:
-        """:meth:`log_batch` on metrics the caller hands over (the route's fresh objects)."""
+                   tags: Pairs | None, stamp_missing_timestamps: bool = True) -> None:
+        """:meth:`log_batch` on metrics the caller hands over (the route's fresh objects).
+        The Python API stamps a metric without a timestamp with the clock; the wire refuses it."""
         param_pairs, tag_pairs = _pairs(params), _pairs(tags)
         v.check_batch_limits(len(metrics), len(param_pairs), len(tag_pairs))
         run = self._active_run(run_id)
         now = self._ws.clock.now_ms()
         for i, m in enumerate(metrics):
-            if m.timestamp is None:
+            if m.timestamp is None and stamp_missing_timestamps:
                 m.timestamp = now
             v.check_metric(m.key, m.value, m.timestamp, m.step, f"metrics[{i}]")
         param_pairs = [v.check_param(k, val, f"params[{i}]") for i, (k, val) in enumerate(param_pairs)]

@@ -67,6 +67,14 @@ def invalid_value(path: str, value: Any, message: str | None = None) -> str:
     return f"Invalid value {shown} for parameter '{path}' supplied."
 
 
+def check_experiment_id(experiment_id: Any) -> None:
+    """Experiment ids are workspace node ids: decimal integers. Anything else is a bad request
+    (400), not a missing experiment, the way mlflow's server words it."""
+    text = str(experiment_id) if experiment_id is not None else ""
+    if not (text.isascii() and text.isdigit()):
+        raise invalid(invalid_value("experiment_id", text, "Experiment ID must be a valid integer."))
+
+
 def _join(path: str, leaf: str) -> str:
     return f"{path}.{leaf}" if path else leaf
 
@@ -133,7 +141,7 @@ def check_tag(key: Any, value: Any, path: str = "") -> tuple[str, str]:
 
 
 def check_metric(key: Any, value: Any, timestamp: Any, step: Any, path: str = "") -> None:
-    check_key("Metric", key, _join(path, "name") if path else "key")
+    check_key("Metric", key, _join(path, "key"))
     if value is None:
         raise invalid(f"Missing value for required parameter '{_join(path, 'value')}'.")
     if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -416,10 +416,10 @@ def run_out(r: Run) -> dict[str, Any]:
         inputs["dataset_inputs"] = [_dataset_input_out(d) for d in r.dataset_inputs]
     if r.model_inputs:
         inputs["model_inputs"] = [{"model_id": m} for m in r.model_inputs]
-    outputs: dict[str, Any] = {}
-    if r.model_outputs:
-        outputs["model_outputs"] = [{"model_id": m, "step": s} for m, s in r.model_outputs]
-    return {"info": run_info_out(r.info), "data": data, "inputs": inputs, "outputs": outputs}
+    out = {"info": run_info_out(r.info), "data": data, "inputs": inputs}
+    if r.model_outputs:  # the server sets ``outputs`` only when the run has logged models
+        out["outputs"] = {"model_outputs": [{"model_id": m, "step": s} for m, s in r.model_outputs]}
+    return out
 
 
 def logged_model_out(m: LoggedModel) -> dict[str, Any]:
@@ -428,7 +428,7 @@ def logged_model_out(m: LoggedModel) -> dict[str, Any]:
         "model_id": i.model_id, "experiment_id": i.experiment_id, "name": i.name,
         "creation_timestamp_ms": i.creation_timestamp_ms,
         "last_updated_timestamp_ms": i.last_updated_timestamp_ms, "artifact_uri": i.artifact_uri,
-        "status": i.status, "creator_id": i.creator_id}
+        "status": i.status}
     for field in ("model_type", "source_run_id", "status_message"):
         value = getattr(i, field)
         if value:

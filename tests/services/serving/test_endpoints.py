@@ -177,6 +177,14 @@ def test_permissions_openapi_logs_metrics(w, fraud_model, X):
     assert perms.access_control_list[0].all_permissions[0].permission_level.value == "CAN_MANAGE"
     levels = w.serving_endpoints.get_permission_levels(ep.id).permission_levels
     assert [lv.permission_level.value for lv in levels] == ["CAN_MANAGE", "CAN_QUERY", "CAN_VIEW"]
+    from databricks.sdk.service.serving import (
+        ServingEndpointAccessControlRequest, ServingEndpointPermissionLevel)
+    perms = w.serving_endpoints.update_permissions(ep.id, access_control_list=[
+        ServingEndpointAccessControlRequest(service_principal_name="scoring-app",
+                                            permission_level=ServingEndpointPermissionLevel.CAN_QUERY)])
+    granted = {a.service_principal_name: a.all_permissions[0].permission_level.value
+               for a in perms.access_control_list if a.service_principal_name}
+    assert granted == {"scoring-app": "CAN_QUERY"}
     import json
     spec = json.loads(w.serving_endpoints.get_open_api("ep").contents.read())
     columns = spec["paths"]["/served-models/fraud_model-3/invocations"]["post"]["requestBody"]["content"][

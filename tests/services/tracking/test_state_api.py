@@ -2,8 +2,6 @@
 test authors use to set up state without HTTP, and the cost of the hot paths."""
 from __future__ import annotations
 
-import json
-import time
 
 import pytest
 
@@ -71,42 +69,17 @@ def test_same_seed_same_ids_and_names():
     assert build(1) != build(2)
 
 
-def test_hot_paths_are_cheap(ws):
-    """The emulator's own share of a simple call (routing, validation, state, journal)."""
-    t = ws.tracking
-    exp = t.create_experiment(f"{ws.user.home}/perf")
-    rid = t.create_run(exp.experiment_id).info.run_id
-    headers = {"authorization": f"Bearer {ws.token}", "content-type": "application/json"}
-    calls = [
-        ("POST", "/api/2.0/mlflow/runs/log-metric", "",
-         {"run_id": rid, "run_uuid": rid, "key": "loss", "value": 0.3, "timestamp": 1, "step": 1}),
-        ("POST", "/api/2.0/mlflow/runs/log-parameter", "", {"run_id": rid, "run_uuid": rid, "key": "a", "value": "1"}),
-        ("GET", "/api/2.0/mlflow/runs/get", f"run_id={rid}&run_uuid={rid}", None),
-    ]
-    for method, path, qs, body in calls:
-        raw = json.dumps(body).encode() if body else b""
-        n = 2000
-        start = time.perf_counter()
-        for i in range(n):
-            status, _, out = ws.handle(method, path, qs, headers, raw)
-        per_call_ms = (time.perf_counter() - start) / n * 1000
-        assert status == 200, out
-        assert per_call_ms < 0.5, f"{path}: {per_call_ms:.3f} ms per call"  # typically ~0.02 ms
-
-
-def test_search_over_ten_thousand_runs_is_fast(ws):
+def test_search_over_ten_thousand_runs(ws):
+    """Filter, order and page over 10,000 runs (its speed is measured in bench/, not here)."""
     t = ws.tracking
     exp = t.create_experiment(f"{ws.user.home}/big")
     for i in range(10_000):
         run = t.create_run(exp.experiment_id, start_time=i)
         t.log_batch(run.info.run_id, metrics=[("acc", i / 10_000, 1, 0)], params={"p": str(i % 7)})
-    start = time.perf_counter()
     found, token = t.search_runs([exp.experiment_id], "metrics.acc > 0.5 and params.p = '3'",
                                  order_by=["metrics.acc DESC"], max_results=100)
-    elapsed = time.perf_counter() - start
     assert len(found) == 100 and token
     assert found[0].data.metrics["acc"].value == pytest.approx(0.9999)  # 9999 % 7 == 3
-    assert elapsed < 1.0, f"search took {elapsed:.3f} s"  # typically ~15 ms
 
 
 def test_metric_history_is_kept_per_key_with_the_latest_value_precomputed(ws):

@@ -1,0 +1,1 @@
+"""Lakehouse monitoring (data profiling): monitors, refreshes, metric tables."""

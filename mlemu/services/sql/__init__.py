@@ -1,0 +1,1 @@
+"""Databricks SQL: warehouses, statement execution and SEA sessions over a sqlglot + DuckDB engine."""

@@ -1,0 +1,1 @@
+"""MLflow tracing: traces stored in experiments, their span data and assessments."""
