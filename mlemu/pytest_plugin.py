@@ -73,11 +73,26 @@ def pytest_configure(config: pytest.Config) -> None:
     from mlemu.feature_store import shim
 
     shim.install()
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker
+        _name_the_xdist_main_module()
     config.addinivalue_line(
         "markers", "mlemu(**options): options for the mlemu fixture's Workspace "
                    "(seed, workspace_id, user_name, token, journal_size, hermetic, allow_hosts, "
                    "set_mlflow_uris, virtual_time, registry_uri, faults=[{...}], keep_failed=DIR, "
                    "seed_from=FILE; ui for mlemu_server)")
+
+
+def _name_the_xdist_main_module() -> None:
+    """An xdist worker's ``__main__`` (execnet's) has neither ``__spec__`` nor ``__file__``,
+    which pyspark takes for a doctest run: importing ``pyspark.sql.connect`` then calls
+    ``sys.exit(0)``. mlflow imports it whenever it infers a signature and pyspark is installed,
+    so every model saved in a worker would end the test with ``SystemExit``. Give ``__main__``
+    a file name (the worker's own entry point)."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__spec__", None) is None and not hasattr(main, "__file__"):
+        main.__file__ = sys.argv[0] if sys.argv and sys.argv[0] else "<pytest-xdist worker>"
 
 
 def _options(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:
