@@ -5,22 +5,37 @@ routing table)."""
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 import tempfile
+from typing import Any
 
 
 def _serve(args: argparse.Namespace) -> int:
     from mlemu.workspace import Workspace
     from mlemu.transport.server import LoopbackServer
 
-    root = None if args.memory else (args.artifact_root or tempfile.mkdtemp(prefix="mlemu-"))
     # A served workspace is reachable by other processes: its token and the secret that signs
     # its pre-signed URLs are random (the seed still makes ids reproducible).
     token = args.token or "dapi" + secrets.token_hex(16)
-    ws = Workspace(seed=args.seed, user_name=args.user, token=token, artifact_root=root,
-                   secret=secrets.token_bytes(32), journal_size=args.journal)
+    answerer: Any
+    if args.state_dir:
+        from mlemu.statedir import open_state_dir
+
+        # Files live in memory and in the checkpoints: the log replays their uploads.
+        root = os.path.join(args.state_dir, "")
+        answerer = open_state_dir(args.state_dir, Workspace, seed=args.seed, user_name=args.user,
+                                  token=token, journal_size=args.journal)
+        ws = answerer.workspace
+    else:
+        root = None if args.memory else (args.artifact_root or tempfile.mkdtemp(prefix="mlemu-"))
+        ws = answerer = Workspace(seed=args.seed, user_name=args.user, token=token, artifact_root=root,
+                                  secret=secrets.token_bytes(32), journal_size=args.journal)
     ws.calls.max_body_bytes = args.journal_max_body
+    if args.ui and args.state_dir:
+        print("mlemu serve: --ui does not work with --state-dir yet", file=sys.stderr, flush=True)
+        return 2
     if args.ui:
         from mlemu.ui import server as ui_server
         from mlemu.ui.bundle import UiUnavailable, build_dir
@@ -33,7 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
         return ui_server.run(ws, args.host, args.port, public_url=args.public_url,
                              read_timeout=args.read_timeout, request_deadline=args.request_deadline)
-    server = LoopbackServer(ws, args.host, args.port, public_url=args.public_url,
+    server = LoopbackServer(answerer, args.host, args.port, public_url=args.public_url,
                             read_timeout=args.read_timeout, request_deadline=args.request_deadline)
     ws.host = server.public_url
     print(f"export DATABRICKS_HOST={server.public_url}", flush=True)
@@ -92,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--artifact-root", default=None,
                        help="keep files and artifacts in this directory (default: a new temp dir)")
     serve.add_argument("--memory", action="store_true", help="keep files and artifacts in memory")
+    serve.add_argument("--state-dir", default=None,
+                       help="keep the whole workspace in this directory across restarts (a write-ahead "
+                            "log, crash-safe; docs/persistence.md); its token wins over --token")
     serve.add_argument("--ui", action="store_true",
                        help="also serve the MLflow web UI of the installed mlflow (prints a login URL)")
     serve.set_defaults(func=_serve)

@@ -33,3 +33,25 @@ def mlemu_serving_invoke(workspace, endpoint_name, entity, request):  # type: ig
     ``entity`` is ``{"name", "entity_name", "entity_version", "external_model"}``;
     ``request`` the parsed JSON body (``messages``, ``prompt``, ``input``...).
     """
+
+
+@hookspec
+def mlemu_workspace_seeded(workspace, spec, entities):  # type: ignore[no-untyped-def]
+    """Called after :meth:`mlemu.builders.Builders.seed` created what a seeding file describes:
+    ``spec`` is the file's mapping, ``entities`` what was made, by kind."""
+
+
+@hookspec
+def mlemu_request_seen(workspace, method, path, operation, status):  # type: ignore[no-untyped-def]
+    """Called after the workspace answered a request (both transports), with the journal
+    operation name and the HTTP status: count, log or assert on traffic from a plugin."""
+
+
+@hookspec
+def mlemu_model_loaded(workspace, endpoint_name, entity_name, entity_version):  # type: ignore[no-untyped-def]
+    """Called when a serving endpoint has loaded a served entity's model."""
+
+
+@hookspec
+def mlemu_model_predicted(workspace, endpoint_name, entity_name, status):  # type: ignore[no-untyped-def]
+    """Called after a served entity answered an invocation, with the HTTP status."""

@@ -6,13 +6,19 @@ registry and the transports, none of which import it.
 """
 from __future__ import annotations
 
+import json
+import os
+import time
 from typing import TYPE_CHECKING, Any
 
-from mlemu import plugins
+from mlemu import control, persistence, plugins
+from mlemu.core.faults import ConnectionDropped, Fault
+from mlemu.core.journal import Call, LazyJson, check_operation
 from mlemu.core.workspace import User, WorkspaceState
 from mlemu.transport import inprocess
 
 if TYPE_CHECKING:
+    from mlemu.persistence import Snapshot
     from mlemu.wire.app import App
 
 __all__ = ["Workspace", "User"]
@@ -30,7 +36,65 @@ class Workspace(WorkspaceState):
         factories = {name: s.state for name, s in plugins.services().items() if s.state is not None}
         super().__init__(state_factories=factories, **kwargs)
         self.hooks = plugins.manager().hook
+        self.calls.known_operations = self.operations
+        self.faults.validate = self._check_operation
+        #: Snapshots the control plane took (``POST /__mlemu__/snapshots``), by id.
+        self.snapshots: dict[str, "Snapshot"] = {}
         self.hooks.mlemu_workspace_created(workspace=self)
+        self._init_kwargs = dict(kwargs)  # what reset() rebuilds from (a snapshot here costs every test)
+
+    # -- operations and faults -------------------------------------------------------------
+    def operations(self) -> frozenset[str]:
+        """Every journal operation name a route of this workspace has (plus ``unknown``)."""
+        ops = self.__dict__.get("_operations")
+        if ops is None:
+            ops = self.__dict__["_operations"] = frozenset(r.operation for r in self.app.routes) | {"unknown"}
+        return ops
+
+    def _check_operation(self, operation: str) -> None:
+        check_operation(operation, self.operations())
+
+    def inject_fault(self, operation: str | None = None, **options: Any) -> Fault:
+        """Make matching requests fail: ``ws.inject_fault("tracking.runs.log_batch", status=429,
+        retry_after=0, times=2)``. Options: ``path``, ``method``, ``status``, ``error_code``,
+        ``message``, ``retry_after``, ``delay``, ``drop``, ``times``, ``fraction``
+        (see :mod:`mlemu.core.faults`)."""
+        return self.faults.add(operation, **options)
+
+    # -- snapshots and exports -------------------------------------------------------------
+    def snapshot(self) -> "Snapshot":
+        """The whole state now (services, files and artifacts, ids, clock), to :meth:`restore`."""
+        return persistence.snapshot(self)
+
+    def restore(self, snap: "Snapshot") -> None:
+        """Put the workspace back to ``snap`` (the journal and fault rules stay as they are)."""
+        persistence.restore(self, snap)
+
+    def reset(self) -> None:
+        """Back to the state right after construction (plugins' ``mlemu_workspace_created``
+        seeding included); the journal, faults and control-plane snapshots are cleared."""
+        persistence.restore(self, persistence.snapshot(type(self)(**self._init_kwargs)))
+        self.calls.clear()
+        self.faults.clear()
+        self.snapshots.clear()
+
+    def export(self, path: str | os.PathLike[str]) -> str:
+        """Write the workspace to ``path`` (docs/persistence.md); :meth:`load` reads it back."""
+        return persistence.export(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], **kwargs: Any) -> "Workspace":
+        """A workspace with the state of the export at ``path``. ``kwargs`` (e.g. ``token``,
+        ``artifact_root``) go to the constructor; its identity comes from the export."""
+        meta, snap = persistence.read_export(path)
+        ident = meta["workspace"]
+        kwargs.setdefault("workspace_id", ident["workspace_id"])
+        kwargs.setdefault("user_name", ident["user_name"])
+        kwargs.setdefault("seed", ident.get("seed") or 0)
+        kwargs.setdefault("host", ident.get("host"))
+        ws = cls(**kwargs)
+        ws.restore(snap)
+        return ws
 
     # -- in-process transport --------------------------------------------------------------
     def start(self, hermetic: bool = True, allow_hosts: tuple[str, ...] = ()) -> "Workspace":
@@ -63,5 +127,44 @@ class Workspace(WorkspaceState):
         """Answer one request directly (what both transports call). ``headers`` may use
         any case; the app sees lower-case names."""
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
-        return self.app.handle(self, method, path, query_string, hdrs, body,
-                               base_url or self.host, raise_internal)
+        if path.startswith(control.PREFIX):
+            return control.handle(self, method.upper(), path, query_string, hdrs, body)
+        if self.faults:
+            answer = self._apply_fault(method.upper(), path, query_string, body)
+            if answer is not None:
+                return answer
+        answer = self.app.handle(self, method, path, query_string, hdrs, body,
+                                 base_url or self.host, raise_internal)
+        seen = self.hooks.mlemu_request_seen
+        if seen.get_hookimpls():
+            seen(workspace=self, method=method.upper(), path=path,
+                 operation=self._operation_of(method.upper(), path), status=answer[0])
+        return answer
+
+    def _operation_of(self, method: str, path: str) -> str:
+        try:
+            return self.app.match(method, path)[0].operation
+        except Exception:  # no route: the journal says "unknown" too
+            return "unknown"
+
+    def _apply_fault(self, method: str, path: str, query_string: str,
+                     body: bytes) -> tuple[int, dict[str, str], bytes] | None:
+        """Fire the fault this request picks, if any: sleep, then drop the connection or
+        answer its error (journalled like any answer); None lets the request through."""
+        operation = self._operation_of(method, path)
+        fault = self.faults.pick(method, path, operation)
+        if fault is None:
+            return None
+        if fault.delay:
+            time.sleep(fault.delay)  # looked up at call time: virtual time makes it instant
+        if not fault.drop and fault.status is None:
+            return None
+        request: Any = LazyJson(body) if body[:1] in (b"{", b"[") else None
+        if fault.drop:
+            self.calls.record(Call(method, path, operation, request, 0, None))
+            raise ConnectionDropped(f"mlemu dropped the connection of {method} {path} (a fault rule)")
+        error = fault.error_body()
+        self.calls.record(Call(method, path, operation, request, int(fault.status or 500), error))
+        headers = {"content-type": "application/json", "x-databricks-org-id": self.workspace_id,
+                   **fault.headers()}
+        return int(fault.status or 500), headers, json.dumps(error).encode()

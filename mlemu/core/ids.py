@@ -10,8 +10,11 @@ class IdGenerator:
 
     def __init__(self, seed: int = 0) -> None:
         self._rng = random.Random(seed)
+        #: How many identifiers were drawn (a durable server logs reads that drew one).
+        self.draws = 0
 
     def hex(self, n: int = 32) -> str:
+        self.draws += 1
         return f"{self._rng.getrandbits(4 * n):0{n}x}"
 
     def run_id(self) -> str:
@@ -20,12 +23,14 @@ class IdGenerator:
 
     def experiment_id(self) -> str:
         """A 15/16-digit decimal number, like Databricks experiment IDs."""
+        self.draws += 1
         return str(self._rng.randrange(10**14, 10**16))
 
     def logged_model_id(self) -> str:
         return "m-" + self.hex(32)
 
     def numeric(self, digits: int) -> str:
+        self.draws += 1
         return str(self._rng.randrange(10 ** (digits - 1), 10**digits))
 
     def uuid(self) -> str:

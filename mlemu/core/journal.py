@@ -1,10 +1,18 @@
 """The journal: the requests a workspace answered, for assertions in tests
-(the shape of ``responses.calls``): all of them (the default), the last N, or none."""
+(the shape of ``responses.calls``): all of them (the default), the last N, or none.
+
+Operation names in assertions are checked against the names routes have (when the workspace
+tells the journal them): a typo fails with the closest names instead of passing vacuously.
+A name ending in ``*`` is an explicit prefix match (``tracking.runs.*``); ``*`` elsewhere is
+an ``fnmatch`` pattern."""
 from __future__ import annotations
 
+import difflib
+import fnmatch
 import json
+import pprint
 from collections import deque
-from typing import Any, Iterator
+from typing import Any, Callable, Collection, Iterator
 
 
 class LazyJson:
@@ -108,6 +116,9 @@ class Journal:
         self.max_body_bytes = max_body_bytes
         self._calls: list[Call] | deque[Call] = [] if self.size is None else deque(maxlen=self.size)
         self.record_probes = False
+        #: The operation names routes have (set by the workspace): names in assertions are
+        #: checked against them. None: no check.
+        self.known_operations: Callable[[], Collection[str]] | None = None
 
     def record(self, call: Call) -> None:
         if self.size == 0:
@@ -138,25 +149,21 @@ class Journal:
     def clear(self) -> None:
         self._calls.clear()
 
+    def check_operation(self, operation: str) -> None:
+        """Refuse an operation name (or pattern) that no route has, naming the closest ones."""
+        check_operation(operation, self.known_operations() if self.known_operations else None)
+
     def filter(self, operation: str | None = None, method: str | None = None,
                path: str | None = None, status: int | None = None) -> list[Call]:
-        """Calls matching every given field. ``operation`` may end in ``*`` as a prefix match."""
-        out = []
-        for c in self._calls:
-            if operation is not None:
-                if operation.endswith("*"):
-                    if not c.operation.startswith(operation[:-1]):
-                        continue
-                elif c.operation != operation:
-                    continue
-            if method is not None and c.method != method.upper():
-                continue
-            if path is not None and c.path != path:
-                continue
-            if status is not None and c.status != status:
-                continue
-            out.append(c)
-        return out
+        """Calls matching every given field. ``operation`` may end in ``*`` (a prefix match)
+        or hold ``fnmatch`` wildcards; a name no route has raises ``ValueError``."""
+        if operation is not None:
+            self.check_operation(operation)
+        return [c for c in self._calls
+                if (operation is None or operation_matches(operation, c.operation))
+                and (method is None or c.method == method.upper())
+                and (path is None or c.path == path)
+                and (status is None or c.status == status)]
 
     def operations(self) -> list[str]:
         return [c.operation for c in self._calls]
@@ -173,3 +180,58 @@ class Journal:
 
     def assert_not_called(self, operation: str) -> None:
         self.assert_called(operation, times=0)
+
+    def assert_called_with(self, operation: str, **fields: Any) -> Call:
+        """Assert some call of ``operation`` carried every given request field with that value
+        (``assert_called_with("tracking.runs.log_parameter", key="lr", value="0.1")``); return
+        the last such call. On failure, show a diff against the closest call."""
+        calls = self.filter(operation=operation)
+        if not calls:
+            raise AssertionError(f"{operation} was never called; calls: {self.operations()}")
+        matching = [c for c in calls if _missing(c.request, fields) == 0]
+        if matching:
+            return matching[-1]
+        closest = min(reversed(calls), key=lambda c: _missing(c.request, fields))
+        actual = {k: (closest.request or {}).get(k, "<absent>") if isinstance(closest.request, dict)
+                  else "<no JSON body>" for k in fields}
+        diff = "\n".join(difflib.ndiff(pprint.pformat(fields, width=80).splitlines(),
+                                       pprint.pformat(actual, width=80).splitlines()))
+        raise AssertionError(
+            f"no {operation} call had {fields!r}; {len(calls)} call(s). The closest "
+            f"({closest.method} {closest.path}), expected (-) vs. sent (+):\n{diff}\n"
+            f"its whole request: {closest.request!r}")
+
+
+def operation_matches(pattern: str, operation: str) -> bool:
+    """``a.b.*`` (or ``a.b*``) is a prefix match, other wildcards ``fnmatch``, else equality."""
+    if pattern.endswith("*") and not any(ch in pattern[:-1] for ch in "*?["):
+        return operation.startswith(pattern[:-1])
+    if any(ch in pattern for ch in "*?["):
+        return fnmatch.fnmatchcase(operation, pattern)
+    return operation == pattern
+
+
+def check_operation(pattern: str, known: Collection[str] | None) -> None:
+    """Raise ``ValueError`` when ``pattern`` names or matches no operation in ``known``."""
+    if known is None or pattern == "unknown":
+        return
+    if any(operation_matches(pattern, op) for op in known):
+        return
+    stem = pattern.rstrip("*").rstrip(".")
+    close = difflib.get_close_matches(stem, sorted(known), n=3, cutoff=0.6)
+    if not close:  # a prefix: suggest among the prefixes operations have
+        prefixes = sorted({op.rsplit(".", i)[0] for op in known for i in (1, 2) if "." in op})
+        close = [p + ".*" for p in difflib.get_close_matches(stem, prefixes, n=3, cutoff=0.6)]
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(f"no route has the operation {pattern!r}{hint} "
+                     "(the names are listed in docs/coverage.md; end a prefix with '*')")
+
+
+def _missing(request: Any, fields: dict[str, Any]) -> int:
+    """How many of ``fields`` the request body lacks or carries with another value."""
+    if not isinstance(request, dict):
+        return len(fields)
+    return sum(1 for k, v in fields.items() if request.get(k, _ABSENT) != v)
+
+
+_ABSENT = object()

@@ -25,7 +25,7 @@ import os
 import posixpath
 import shutil
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mlemu.core.errors import ApiError
 
@@ -283,6 +283,58 @@ class Storage:
                 else:
                     self.write(ns, target, self.read(ns, e.path))
         self.delete(ns, src, recursive=True)
+
+    # -- snapshots -------------------------------------------------------------------------
+    def dump(self, portable: bool = False) -> dict[str, Any]:
+        """The files, directories and mtimes, to :meth:`load` back (:mod:`mlemu.persistence`).
+
+        In memory the answer shares the stored file objects (never changed in place: a write
+        stores a new one), so it costs a dict copy; ``portable=True`` (and any directory store)
+        gives ``{"dirs": [...], "files": {path: bytes}, "mtime": {...}}``, sorted."""
+        if not self._local and not portable:
+            return {"store": dict(self.fs.store), "pseudo_dirs": list(self.fs.pseudo_dirs),
+                    "mtime": dict(self._mtime)}
+        dirs: list[str] = []
+        files: dict[str, bytes] = {}
+        if not self._local:
+            dirs = [d if d.startswith("/") else "/" + d for d in self.fs.pseudo_dirs if d]
+            files = {k: bytes(f.getbuffer()) for k, f in self.fs.store.items()}
+        else:
+            assert self._root is not None
+            for ns in NAMESPACES:
+                for here, subdirs, names in os.walk(os.path.join(self._root, ns)):
+                    rel = "/" + os.path.relpath(here, self._root).replace(os.sep, "/")
+                    dirs.append(rel)
+                    for n in names:
+                        with open(os.path.join(here, n), "rb") as fh:
+                            files[f"{rel}/{n}"] = fh.read()
+        return {"dirs": sorted(set(dirs)), "files": dict(sorted(files.items())),
+                "mtime": dict(sorted(self._mtime.items()))}
+
+    def load(self, dump: dict[str, Any]) -> None:
+        """Replace every file and directory with those of a :meth:`dump` answer."""
+        if "store" in dump:  # shared in-memory form
+            self.fs.store.clear()
+            self.fs.store.update(dump["store"])
+            self.fs.pseudo_dirs[:] = dump["pseudo_dirs"]
+        elif not self._local:
+            from fsspec.implementations.memory import MemoryFile
+            self.fs.store.clear()
+            self.fs.store.update({p: MemoryFile(self.fs, p, data) for p, data in dump["files"].items()})
+            self.fs.pseudo_dirs[:] = [""] + list(dump["dirs"])
+        else:
+            assert self._root is not None
+            for ns in NAMESPACES:
+                shutil.rmtree(os.path.join(self._root, ns), ignore_errors=True)
+            for d in dump["dirs"]:
+                os.makedirs(os.path.join(self._root, d.lstrip("/")), exist_ok=True)
+            for path, data in dump["files"].items():
+                target = os.path.join(self._root, path.lstrip("/"))
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, "wb") as fh:
+                    fh.write(data)
+        self._mtime.clear()
+        self._mtime.update(dump["mtime"])
 
     # -- helpers ---------------------------------------------------------------------------
     def _remove_tree(self, full: str) -> None:

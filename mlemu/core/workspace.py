@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from mlemu.core.clock import Clock
 from mlemu.core.errors import ApiError
+from mlemu.core.faults import FaultSet
 from mlemu.core.ids import IdGenerator
 from mlemu.core.journal import Journal, JournalSize
 
@@ -49,9 +50,12 @@ class WorkspaceState:
                  secret: bytes | None = None, journal_size: JournalSize = None,
                  state_factories: Mapping[str, StateFactory] | None = None) -> None:
         self.lock = threading.RLock()
+        self.seed = seed
         self.ids = IdGenerator(seed)
         self.clock = Clock()
         self.calls = Journal(journal_size)
+        #: Injected failures (:mod:`mlemu.core.faults`); ``ws.faults.add(...)``.
+        self.faults = FaultSet(seed)
         self.workspace_id = str(workspace_id)
         self.user = User(id=self.ids.numeric(16), user_name=user_name,
                          display_name=user_name.split("@")[0])

@@ -2,6 +2,11 @@
 its app without a socket (the seam of the ``responses`` library: ``HTTPAdapter.send``).
 The clients' own sessions, retries and error handling run unchanged above it.
 
+The adapter's urllib3 ``Retry`` (``max_retries``; mlflow sets one) is honoured the way
+urllib3's connection pool does it, so retries on 429/5xx, ``Retry-After`` and backoff sleeps
+happen as they would over a socket; a connection a fault drops raises
+``requests.exceptions.ConnectionError`` (after the Retry allows no more attempts).
+
 In hermetic mode any other outbound HTTP raises :class:`NetworkAccessBlocked` at once,
 except to loopback servers started by mlemu itself and hosts a test allows; below
 ``requests``, :mod:`mlemu.transport.socket_guard` refuses every other socket connection.
@@ -18,6 +23,11 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
+from urllib3.exceptions import MaxRetryError, ProtocolError, ResponseError
+from urllib3.response import HTTPResponse
+from urllib3.util.retry import Retry
+
+from mlemu.core.faults import ConnectionDropped
 from mlemu.transport import socket_guard
 
 if TYPE_CHECKING:
@@ -145,15 +155,45 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
                               cert=cert, proxies=proxies)
     parts = urlsplit(url)
     headers = {k.lower(): v for k, v in request.headers.items()}
-    status, out_headers, body = ws.handle(
-        request.method or "GET", parts.path or "/", parts.query, headers,
-        _read_body(request.body), f"{parts.scheme}://{parts.netloc}", raise_internal=True)
+    method = request.method or "GET"
+    payload = _read_body(request.body)
+    retries = adapter.max_retries if isinstance(adapter.max_retries, Retry) else Retry.from_int(adapter.max_retries)
+    while True:  # urllib3's HTTPConnectionPool.urlopen retry loop, without a socket
+        try:
+            status, out_headers, body = ws.handle(
+                method, parts.path or "/", parts.query, headers, payload,
+                f"{parts.scheme}://{parts.netloc}", raise_internal=True)
+        except ConnectionDropped as e:
+            error = ProtocolError("Connection aborted.", ConnectionResetError(104, str(e)))
+            try:
+                retries = retries.increment(method, url, error=error)
+            except ProtocolError as err:
+                raise requests.exceptions.ConnectionError(err, request=request) from None
+            except MaxRetryError as err:
+                raise requests.exceptions.ConnectionError(err, request=request) from None
+            retries.sleep()
+            continue
+        has_retry_after = bool(CaseInsensitiveDict(out_headers).get("retry-after"))
+        if not retries.is_retry(method, status, has_retry_after):
+            break
+        raw = HTTPResponse(body=io.BytesIO(body), headers=out_headers, status=status,
+                           preload_content=False, request_method=method, request_url=url)
+        try:
+            retries = retries.increment(method, url, response=raw)
+        except MaxRetryError as err:
+            if retries.raise_on_status:
+                if isinstance(err.reason, ResponseError):
+                    raise requests.exceptions.RetryError(err, request=request) from None
+                raise requests.exceptions.ConnectionError(err, request=request) from None
+            break
+        retries.sleep(raw)
     return _build_response(adapter, request, status, out_headers, body)
 
 
 _REASONS = {200: "OK", 204: "No Content", 206: "Partial Content", 400: "Bad Request",
             401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-            500: "Internal Server Error"}
+            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+            503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
 def _build_response(adapter: HTTPAdapter, request: requests.PreparedRequest, status: int,

@@ -4,7 +4,9 @@ subprocesses and non-Python clients (``mlemu serve``).
 Each response goes out in one ``sendall`` on a ``TCP_NODELAY`` socket: a server that writes
 headers and body separately stalls ~40 ms per keep-alive call (Nagle + delayed ACK).
 
-Hostile or broken clients get a JSON error, never a dropped connection or an HTML page:
+A fault rule with ``drop=True`` (:mod:`mlemu.core.faults`) closes the socket without an
+answer. Otherwise hostile or broken clients get a JSON error, never a dropped connection or
+an HTML page:
 malformed framing (``Content-Length`` that is not one decimal number, bad chunk sizes, both
 ``Content-Length`` and ``Transfer-Encoding``) is a 400 ``BAD_REQUEST``; a body over the limit
 (:data:`MAX_JSON_BODY_BYTES` for the REST APIs, :data:`MAX_UPLOAD_BODY_BYTES` for raw file
@@ -27,6 +29,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from mlemu.core.faults import ConnectionDropped
 
 if TYPE_CHECKING:
     from mlemu.transport import Answerer as Workspace
@@ -178,8 +182,16 @@ class _Handler(BaseHTTPRequestHandler):
             k = k.lower()
             headers[k] = f"{headers[k]}, {v}" if k in headers else v
         # Pre-signed URLs are built from the server's own address, never the Host header.
-        status, out_headers, out = ws.handle(self.command, path, parts.query, headers, body,
-                                             self.server.public_url)
+        try:
+            status, out_headers, out = ws.handle(self.command, path, parts.query, headers, body,
+                                                 self.server.public_url)
+        except ConnectionDropped:  # a fault rule: close the socket without an answer
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         self._write(status, out_headers, out)
 
     def _write(self, status: int, out_headers: dict[str, str], out: bytes) -> None:

@@ -316,6 +316,9 @@ class Serving:
             self.record(endpoint, entity, request_id=request_id, client_request_id=client_request_id,
                         started_ms=started, execution_ms=max(0, ws.clock.now_ms() - started),
                         answer=answer, request=body)
+        if ws.hooks is not None:
+            ws.hooks.mlemu_model_predicted(workspace=ws, endpoint_name=name, entity_name=entity.name,
+                                           status=answer.status)
         return answer
 
     def _served_version(self, entity_name: str, version: str) -> ServedVersion:
@@ -353,6 +356,17 @@ class Serving:
             message = e.message if isinstance(e, ApiError) else f"{type(e).__name__}: {e}"
             return (f"Failed to load the model of served entity '{entity.name}' "
                     f"({entity.entity_name} version {entity.entity_version}): {message}")
+        if self._ws.hooks is not None:
+            self._ws.hooks.mlemu_model_loaded(workspace=self._ws, endpoint_name=self._endpoint_of(entity),
+                                              entity_name=entity.entity_name,
+                                              entity_version=entity.entity_version)
+        return None
+
+    def _endpoint_of(self, entity: ServedEntity) -> str | None:
+        for endpoint in self._endpoints.values():
+            for config in (endpoint.config, endpoint.pending):
+                if config is not None and any(e is entity for e in config.entities):
+                    return endpoint.name
         return None
 
     def _invoke_plugin(self, endpoint: Endpoint, entity: ServedEntity, body: bytes) -> Answer:
