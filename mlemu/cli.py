@@ -1,6 +1,6 @@
 """Command line: ``mlemu serve`` (a loopback workspace for subprocesses and other languages;
-``--ui`` adds the MLflow web UI)
-and ``mlemu coverage`` (docs/coverage.md: the coverage sweep of the real clients and the
+``--ui`` adds the MLflow web UI), ``mlemu ui PATH`` (a saved workspace, e.g. a failed test's
+``--mlemu-keep-failed`` export, opened in the MLflow web UI) and ``mlemu coverage`` (docs/coverage.md: the coverage sweep of the real clients and the
 routing table)."""
 from __future__ import annotations
 
@@ -62,6 +62,29 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ui(args: argparse.Namespace) -> int:
+    """Load an export (``ws.export(path)``, ``--mlemu-keep-failed``) and browse it in the UI."""
+    import zipfile
+    from mlemu.ui import server as ui_server
+    from mlemu.ui.bundle import UiUnavailable, build_dir
+    from mlemu.workspace import Workspace
+
+    try:
+        build_dir()
+    except UiUnavailable as e:
+        print(f"mlemu ui: {e}", file=sys.stderr, flush=True)
+        return 2
+    try:
+        ws = Workspace.load(args.path, token=args.token or "dapi" + secrets.token_hex(16),
+                            secret=secrets.token_bytes(32))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+        print(f"mlemu ui: cannot open {args.path}: {e}", file=sys.stderr, flush=True)
+        return 2
+    print(f"# {args.path}: the workspace saved there, in the MLflow UI; Ctrl-C to stop",
+          file=sys.stderr, flush=True)
+    return ui_server.run(ws, args.host, args.port, public_url=args.public_url)
+
+
 def _coverage(args: argparse.Namespace) -> int:
     import os
 
@@ -113,6 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--ui", action="store_true",
                        help="also serve the MLflow web UI of the installed mlflow (prints a login URL)")
     serve.set_defaults(func=_serve)
+    ui = sub.add_parser("ui", help="open a saved workspace (an export) in the MLflow web UI")
+    ui.add_argument("path", help="a workspace export: ws.export(path) or a --mlemu-keep-failed file")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    ui.add_argument("--token", default=None, help="the accepted token (default: a random one)")
+    ui.add_argument("--public-url", default=None, help="the address the browser uses")
+    ui.set_defaults(func=_ui)
     cov = sub.add_parser("coverage", help="print the coverage table of emulated endpoints")
     cov.add_argument("-o", "--output", default="-")
     cov.add_argument("--no-sweep", action="store_true",

@@ -94,6 +94,8 @@ class Workspace(WorkspaceState):
         kwargs.setdefault("host", ident.get("host"))
         ws = cls(**kwargs)
         ws.restore(snap)
+        if kwargs.get("token"):  # a token asked for is accepted beside the export's own
+            ws.tokens.add(ws.token)
         return ws
 
     # -- in-process transport --------------------------------------------------------------

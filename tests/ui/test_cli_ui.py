@@ -63,3 +63,52 @@ def test_server_fixture_serves_the_ui(mlemu_server):
     assert page.status_code == 200 and b"<title>MLflow</title>" in page.content
     assert session.get(f"{mlemu_server.url}/ajax-api/3.0/mlflow/server-info",
                        headers={"Authorization": f"Bearer {mlemu_server.ws.token}"}).status_code == 200
+
+
+def test_mlemu_ui_opens_a_saved_workspace(tmp_path):
+    """A failed test's export (``--mlemu-keep-failed``) opens in the UI with one command."""
+    pytest.importorskip("mlflow.server", reason="the full mlflow wheel ships the UI")
+    from mlemu.ui.bundle import UiUnavailable, build_dir
+    try:
+        build_dir()
+    except UiUnavailable as e:
+        pytest.skip(str(e))
+    import mlemu
+    from mlflow import MlflowClient
+
+    with mlemu.emulate() as ws:
+        client = MlflowClient()
+        exp = client.create_experiment("/Shared/saved")
+        run = client.create_run(exp, run_name="the-failed-one")
+        client.log_metric(run.info.run_id, "loss", 0.25)
+        saved = ws.export(tmp_path / "failed.zip")
+    proc = subprocess.Popen([sys.executable, "-m", "mlemu.cli", "ui", str(saved), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline().strip() for _ in range(3)]
+        host = lines[0].removeprefix("export DATABRICKS_HOST=")
+        token = lines[1].removeprefix("export DATABRICKS_TOKEN=")
+        login = lines[2].rsplit(" ", 1)[1]
+        session = requests.Session()
+        assert b"<title>MLflow</title>" in session.get(login).content
+        auth = {"Authorization": f"Bearer {token}"}
+        found = session.post(f"{host}/ajax-api/2.0/mlflow/runs/search", json={"experiment_ids": [exp]},
+                             headers=auth).json()["runs"]
+        assert [r["info"]["run_name"] for r in found] == ["the-failed-one"]
+        assert found[0]["data"]["metrics"][0]["value"] == 0.25
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_mlemu_ui_refuses_a_file_that_is_not_an_export(tmp_path, capsys):
+    from mlemu import cli
+    from mlemu.ui.bundle import UiUnavailable, build_dir
+    try:
+        build_dir()
+    except UiUnavailable as e:
+        pytest.skip(str(e))
+    bad = tmp_path / "nope.zip"
+    bad.write_bytes(b"not a zip")
+    assert cli.main(["ui", str(bad), "--port", "0"]) == 2
+    assert "cannot open" in capsys.readouterr().err
