@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up both client stacks (mlflow 3.x and 2.22.x) and run the whole test suite on each.
-# Extra arguments go to pytest (e.g. scripts/test.sh -x -k tracking).
+# Extra arguments go to pytest (e.g. scripts/test.sh -x -k tracking). Tests run in
+# MLEMU_TEST_WORKERS pytest-xdist workers (default 2; 0 runs them in this process).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -17,7 +18,8 @@ wait $pb || echo "install-browser failed: the UI smoke test will skip" >&2
 py3="$(cat /tmp/mlemu-py3.$$)"; py2="$(cat /tmp/mlemu-py2.$$)"; rm -f /tmp/mlemu-py3.$$ /tmp/mlemu-py2.$$
 status=0
 echo "== mlflow $("$py3" -c 'import mlflow; print(mlflow.__version__)')"
-MLEMU_OTHER_MLFLOW_PYTHON="$py2" "$py3" -m pytest -q "$@" || status=$?
+workers=(-n "${MLEMU_TEST_WORKERS:-2}")
+MLEMU_OTHER_MLFLOW_PYTHON="$py2" "$py3" -m pytest -q "${workers[@]}" "$@" || status=$?
 echo "== mlflow $("$py2" -c 'import mlflow; print(mlflow.__version__)')"
-MLEMU_OTHER_MLFLOW_PYTHON="$py3" "$py2" -m pytest -q "$@" || status=$?
+MLEMU_OTHER_MLFLOW_PYTHON="$py3" "$py2" -m pytest -q "${workers[@]}" "$@" || status=$?
 exit $status
