@@ -138,6 +138,21 @@ def table_exists(req: Request, full_name: str) -> dict:
     return {"table_exists": _uc(req).table_exists(full_name)}
 
 
+@routes.patch(f"{UC}/tables/<full_name>", "tables.update", body=wire.UpdateTable,
+              client_calls=("WorkspaceClient.tables.update",))
+def update_table(req: Request, full_name: str) -> dict:
+    _uc(req).update_table(full_name, owner=req.args.owner)
+    return {}
+
+
+@routes.get(f"{UC}/table-summaries", "tables.list_summaries", body=wire.TableSummariesArgs,
+            client_calls=("WorkspaceClient.tables.list_summaries",))
+def list_table_summaries(req: Request) -> dict:
+    a = req.args
+    found = _uc(req).table_summaries(a.catalog_name, a.schema_name_pattern, a.table_name_pattern)
+    return _page(req, found, "tables", wire.table_summary)
+
+
 @routes.delete(f"{UC}/tables/<full_name>", "tables.delete",
                client_calls=("WorkspaceClient.tables.delete",))
 def delete_table(req: Request, full_name: str) -> dict:

@@ -15,7 +15,7 @@ the read-only ``information_schema``). Fixture helpers for tests (no HTTP):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from mlemu.core.errors import ApiError, already_exists, invalid, not_found
 from mlemu.services.unity_catalog import names
@@ -425,6 +425,22 @@ class UnityCatalog:
         s = self.require_schema(catalog, schema)
         return [t for (c, sc, _), t in sorted(self._tables.items()) if (c, sc) == (s.catalog, s.name)]
 
+    def update_table(self, full_name: str, *, owner: str | None = None) -> Table:
+        """``PATCH tables/{full_name}``: the one field Databricks lets this call change."""
+        table = self.get_table(full_name)
+        self._apply(table, None, owner, None)
+        return table
+
+    def table_summaries(self, catalog: str, schema_pattern: str | None = None,
+                        table_pattern: str | None = None) -> list[Table]:
+        """Tables of a catalog whose schema and table names match SQL ``LIKE`` patterns
+        (``%`` and ``_``; empty or unset matches all), ordered by full name."""
+        self.get_catalog(catalog)
+        schema_like, table_like = _like(schema_pattern), _like(table_pattern)
+        out = [t for schema in self.list_schemas(catalog) if schema_like(schema.name)
+               for t in self.list_tables(catalog, schema.name) if table_like(t.name)]
+        return sorted(out, key=lambda t: t.full_name)
+
     def delete_table(self, full_name: str) -> None:
         table = self.get_table(full_name)
         del self._tables[(table.catalog, table.schema, table.name)]
@@ -476,6 +492,17 @@ class UnityCatalog:
             obj.properties.update(properties)
         obj.audit.touch(self._ws)
 
+
+
+def _like(pattern: str | None) -> Callable[[str], bool]:
+    """A SQL ``LIKE`` matcher (``%`` any run, ``_`` one character; case-insensitive, as UC
+    names are lower case)."""
+    if not pattern:
+        return lambda name: True
+    import re
+    regex = re.compile("".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern),
+                       re.IGNORECASE | re.DOTALL)
+    return lambda name: regex.fullmatch(name) is not None
 
 
 def _ts(ms: int) -> str:

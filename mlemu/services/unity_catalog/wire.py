@@ -56,6 +56,20 @@ class ListTables(ListArgs):
     omit_properties: bool = False
 
 
+class UpdateTable(_Args):
+    owner: Optional[str] = None
+
+
+class TableSummariesArgs(ListArgs):
+    catalog_name: str
+    schema_name_pattern: Optional[str] = None
+    table_name_pattern: Optional[str] = None
+
+
+def table_summary(t: "Table") -> dict[str, Any]:
+    return {"full_name": t.full_name, "table_type": t.table_type}
+
+
 class GetTable(_Args):
     omit_columns: bool = False
 
