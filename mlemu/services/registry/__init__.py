@@ -1,1 +1,1 @@
-"""registry service (being built)."""
+"""The Unity Catalog model registry: registered models, versions, aliases and their files (registry URI ``databricks-uc``)."""

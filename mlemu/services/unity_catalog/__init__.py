@@ -1,1 +1,1 @@
-"""unity_catalog service (being built)."""
+"""Unity Catalog namespace: catalogs, schemas and tables (pandas frames), and UC functions."""

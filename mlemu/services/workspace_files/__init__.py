@@ -1,1 +1,1 @@
-"""The Workspace API: folders and the objects in them (experiments live here too)."""
+"""The Workspace API: folders, notebooks and files imported into them, and the objects other services place there (experiments)."""
