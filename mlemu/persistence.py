@@ -59,12 +59,21 @@ class Snapshot:
     #: The storage's files (:meth:`mlemu.core.storage.Storage.dump`): in memory they are
     #: shared with the workspace, not copied (a write replaces a file, never changes it).
     storage: dict[str, Any]
+    #: In-memory snapshots only: the values of the services' :class:`SharedDict` s (runs), held
+    #: by reference and copied on access by whoever reads them later; ``blob`` refers to them.
+    shared: tuple[dict[Any, Any], ...] = ()
 
     def __len__(self) -> int:
         return len(self.blob)
 
 
 _target = threading.local()
+
+
+def _thaw(index: int) -> Any:
+    """Unpickling an in-memory snapshot's shared dict: a live dict over its values."""
+    from mlemu.core.shared_dict import SharedDict
+    return SharedDict.thaw(_target.shared[index])
 
 
 def _resolve(name: str) -> Any:
@@ -83,7 +92,8 @@ def _sorted_set(obj: Any) -> Any:
         return type(obj), (list(obj),)
 
 
-def _dumps(ws: "WorkspaceState", obj: Any, sort_sets: bool) -> bytes:
+def _dumps(ws: "WorkspaceState", obj: Any, sort_sets: bool,
+           shared: list[dict[Any, Any]] | None = None) -> bytes:
     """Pickle ``obj`` with the workspace and its shared parts as references. The references go
     through a per-pickler ``dispatch_table`` (looked up in C by type), not ``persistent_id``
     (a Python call per pickled object: several times slower)."""
@@ -95,6 +105,13 @@ def _dumps(ws: "WorkspaceState", obj: Any, sort_sets: bool) -> bytes:
             table[type(part)] = functools.partial(lambda n, _: (_resolve, (n,)), name)
     if sort_sets:
         table[set] = table[frozenset] = _sorted_set
+    if shared is not None:  # in memory: SharedDicts by reference (copy on access), not pickled
+        from mlemu.core.shared_dict import SharedDict
+
+        def by_reference(d: SharedDict) -> Any:
+            shared.append(d.freeze())
+            return (_thaw, (len(shared) - 1,))
+        table[SharedDict] = by_reference
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
     pickler.dispatch_table = table
@@ -103,13 +120,15 @@ def _dumps(ws: "WorkspaceState", obj: Any, sort_sets: bool) -> bytes:
     return buf.getvalue()
 
 
-def _loads(ws: "WorkspaceState", blob: bytes) -> Any:
+def _loads(ws: "WorkspaceState", blob: bytes, shared: tuple[dict[Any, Any], ...] = ()) -> Any:
     _target.ws = ws
+    _target.shared = shared
     try:
         with _no_gc():
             return pickle.loads(blob)
     finally:
         del _target.ws
+        del _target.shared
 
 
 @contextlib.contextmanager
@@ -131,9 +150,12 @@ def service_names(ws: "WorkspaceState") -> list[str]:
     return sorted(n for n in ws._state_factories if n in ws.__dict__)
 
 
-def snapshot(ws: "WorkspaceState", sort_sets: bool = False) -> Snapshot:
+def snapshot(ws: "WorkspaceState", sort_sets: bool = False, share: bool = False) -> Snapshot:
     """The state of ``ws`` now (see the module docstring for what it holds). ``sort_sets``
-    pickles sets in sorted order (exports: their order otherwise depends on the hash seed)."""
+    pickles sets in sorted order (exports: their order otherwise depends on the hash seed).
+    ``share`` (in-memory snapshots) keeps the values of ``SharedDict`` s (the runs) by
+    reference, copied when next read, instead of pickling them: the cost of a snapshot then
+    no longer grows with the number of runs."""
     with ws.lock:
         names = service_names(ws)
         state = {
@@ -142,8 +164,9 @@ def snapshot(ws: "WorkspaceState", sort_sets: bool = False) -> Snapshot:
             "clock": (ws.clock._pinned_ms, ws.clock._offset_ms),
             "tokens": sorted(ws.tokens),
         }
-        return Snapshot(ws.workspace_id, tuple(names), _dumps(ws, state, sort_sets),
-                        ws.storage.dump())
+        shared: list[dict[Any, Any]] | None = [] if share else None
+        blob = _dumps(ws, state, sort_sets, shared)
+        return Snapshot(ws.workspace_id, tuple(names), blob, ws.storage.dump(), tuple(shared or ()))
 
 
 def restore(ws: "WorkspaceState", snap: Snapshot) -> None:
@@ -151,7 +174,7 @@ def restore(ws: "WorkspaceState", snap: Snapshot) -> None:
     if snap.workspace_id != ws.workspace_id:
         raise ValueError(f"this snapshot is of workspace {snap.workspace_id}, not {ws.workspace_id}")
     with ws.lock:
-        state = _loads(ws, snap.blob)
+        state = _loads(ws, snap.blob, snap.shared)
         for name in service_names(ws):
             if name not in state["services"]:
                 del ws.__dict__[name]

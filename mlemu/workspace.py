@@ -64,7 +64,7 @@ class Workspace(WorkspaceState):
     # -- snapshots and exports -------------------------------------------------------------
     def snapshot(self) -> "Snapshot":
         """The whole state now (services, files and artifacts, ids, clock), to :meth:`restore`."""
-        return persistence.snapshot(self)
+        return persistence.snapshot(self, share=True)
 
     def restore(self, snap: "Snapshot") -> None:
         """Put the workspace back to ``snap`` (the journal and fault rules stay as they are)."""

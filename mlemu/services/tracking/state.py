@@ -16,6 +16,7 @@ import json
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from mlemu.core.errors import ApiError, invalid, not_found
+from mlemu.core.shared_dict import SharedDict
 from mlemu.services.tracking import search as srch
 from mlemu.services.tracking import validation as v
 from mlemu.services.tracking.entities import (
@@ -55,7 +56,9 @@ class Tracking(LoggedModels):
         self._ws = ws
         self._experiments: dict[str, Experiment] = {}
         self._active_by_name: dict[str, str] = {}
-        self._runs: dict[str, Run] = {}
+        # Runs are most of a workspace: a snapshot shares them and copies one only when it is
+        # read again (mlemu/core/shared_dict.py).
+        self._runs: dict[str, Run] = SharedDict()
         super().__init__()
 
     # ================================================================ experiments ===========
