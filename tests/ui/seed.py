@@ -1,6 +1,7 @@
 """A workspace worth looking at, made with the real clients: an experiment with two runs
-(params, tags, a metric history, a text and an image artifact, a logged sklearn model), the
-model registered in Unity Catalog (with an alias) and in the workspace registry."""
+(params, tags, a metric history, a text and an image artifact, a logged sklearn model), a
+trace (mlflow 3), the model registered in Unity Catalog (with an alias) and in the workspace
+registry."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ def seed(trained_model) -> Seeded:  # type: ignore[no-untyped-def]
         where = {"name": "model"} if _mlflow3() else {"artifact_path": "model"}
         info = mlflow.sklearn.log_model(model, signature=infer_signature(X, model.predict(X)),
                                         pip_requirements=["scikit-learn"], **where)
+    if _mlflow3():
+        _trace()
     model_id = getattr(info, "model_id", None)
     source = info.model_uri
     mv = mlflow.register_model(source, UC_MODEL)
@@ -54,6 +57,29 @@ def seed(trained_model) -> Seeded:  # type: ignore[no-untyped-def]
     finally:
         mlflow.set_registry_uri(previous)
     return Seeded(exp_id, run.info.run_id, other.info.run_id, model_id, UC_MODEL, WS_MODEL)
+
+
+def _trace() -> None:
+    """A traced call with a nested span, exported before it returns."""
+    import os
+
+    import mlflow
+
+    @mlflow.trace(name="answer_question")
+    def answer(question: str) -> str:
+        with mlflow.start_span(name="retrieve") as span:
+            span.set_inputs({"question": question})
+        return "42"
+
+    previous = os.environ.get("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING")
+    os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
+    try:
+        answer("meaning of life?")
+    finally:
+        if previous is None:
+            del os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"]
+        else:
+            os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = previous
 
 
 def _mlflow3() -> bool:

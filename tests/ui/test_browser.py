@@ -26,11 +26,13 @@ CHROMIUM = os.environ.get("MLEMU_CHROMIUM") or shutil.which("chromium") or "/usr
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 #: Data paths mlemu leaves unanswered (JSON 404): mlflow's own server 404s ``users/current``;
-#: the 3.x assistant panel only hides itself.
-NOT_EMULATED = ("/ajax-api/2.0/mlflow/users/current", "/ajax-api/3.0/mlflow/assistant/")
+#: the 3.x assistant panel only hides itself; the traces page's charts (``traces/metrics``) and
+#: managed evaluation datasets (``datasets/search``) are not emulated and the page stays whole.
+NOT_EMULATED = ("/ajax-api/2.0/mlflow/users/current", "/ajax-api/3.0/mlflow/assistant/",
+                "/ajax-api/3.0/mlflow/traces/metrics", "/ajax-api/3.0/mlflow/datasets/search")
 DATA_PATHS = ("/ajax-api/", "/graphql", "/get-artifact", "/model-versions/get-artifact")
 #: Pages whose screenshots go into docs/ui.md.
-SCREENSHOTS = ("runs", "charts", "run", "artifact-image", "models", "uc-version", "logged-model")
+SCREENSHOTS = ("runs", "charts", "run", "artifact-image", "models", "uc-version", "logged-model", "trace")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,10 @@ def _logged(s: Seeded, major: int, tab: str = "") -> str | None:
     return f"#/experiments/{s.experiment_id}/models/{s.model_id}{tab}" if major >= 3 else None
 
 
+def _traces(s: Seeded, major: int) -> str | None:
+    return f"#/experiments/{s.experiment_id}/traces" if major >= 3 else None
+
+
 PAGES = [
     Page("home", lambda s, v: "#/", ("/Shared/ui-demo",)),
     Page("experiments", lambda s, v: "#/experiments" if v >= 3 else None, ("/Shared/ui-demo",)),
@@ -80,6 +86,9 @@ PAGES = [
          loads=("/model-versions/get-artifact",)),
     Page("ws-model", lambda s, v: f"#/models/{s.ws_model}", ("The model in the workspace registry", "Version 1")),
     Page("ws-version", lambda s, v: f"#/models/{s.ws_model}/versions/1", ("Stage (deprecated)", "Inputs (3)")),
+    Page("traces", lambda s, v: _traces(s, v), ("meaning of life?", "42")),
+    Page("trace", lambda s, v: _traces(s, v), ("answer_question", "retrieve"),
+         clicks=('{"question": "meaning of life?"}',), loads=("/get-trace-artifact",)),
     Page("logged-models", lambda s, v: f"#/experiments/{s.experiment_id}/models" if v >= 3 else None,
          ("Ready", "tuned")),
     Page("logged-model", lambda s, v: _logged(s, v), ("lbfgs", "Source run")),

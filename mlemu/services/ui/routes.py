@@ -2,8 +2,8 @@
 ``/ajax-api/`` aliases of every other REST route are made by :mod:`mlemu.ui.front`).
 
 * ``POST /graphql``: the run page's queries (:mod:`.graphql`, :mod:`.resolvers`);
-* ``GET /get-artifact``, ``/model-versions/get-artifact``, logged-model ``artifacts/files``:
-  file downloads (:mod:`.downloads`);
+* ``GET /get-artifact``, ``/model-versions/get-artifact``, logged-model ``artifacts/files``,
+  ``get-trace-artifact`` (a trace's spans): file downloads (:mod:`.downloads`);
 * ``server-info``, ``ui-telemetry`` (disabled), ``gateway-proxy`` (no endpoints),
   ``experiments/search-datasets``;
 * the registry paths the UI reads and edits (descriptions, tags, aliases), over both
@@ -25,7 +25,7 @@ from mlemu.services.ui import downloads, graphql, registry_view, resolvers
 from mlemu.services.ui import wire as w
 from mlemu.services.unity_catalog.paging import page_size, paginate
 from mlemu.wire.paging import page_body
-from mlemu.wire.request import Request
+from mlemu.wire.request import Reply, Request
 from mlemu.wire.routing import RouteTable
 from mlemu.wire.service import Service
 
@@ -55,6 +55,27 @@ def get_artifact(req: Request) -> Any:
     a = req.args
     root = req.ws.mlflow_artifacts.run_root(a.run_id or a.run_uuid or "")
     return downloads.file_reply(req.ws, root.namespace, root.path, a.path)
+
+
+@routes.get(f"{A3}/get-trace-artifact", "traces.get-artifact", body=w.TraceArtifactArgs,
+            client_calls=(f"{UI}: trace view (spans of a trace)",))
+def get_trace_artifact(req: Request) -> Any:
+    """A trace's span data (``traces.json``) or one of its attachments (``path``), as mlflow's
+    server sends them to the UI."""
+    a = req.args
+    if not a.request_id:
+        raise ApiError("BAD_REQUEST", 'Request must include the "request_id" query parameter.')
+    trace = req.ws.tracing.get(a.request_id)
+    if a.path:
+        ns, where = req.ws.tracing.data_location(trace)
+        return downloads.file_reply(req.ws, ns, where.rsplit("/", 1)[0] + "/attachments", a.path)
+    data = req.ws.tracing.span_data(a.request_id)
+    if data is None:
+        raise ApiError("RESOURCE_DOES_NOT_EXIST", f"The span data of trace '{a.request_id}' was "
+                       "never uploaded (the client could not send it).")
+    return Reply(200, data, {"content-type": "application/octet-stream",
+                             "content-disposition": 'attachment; filename="traces.json"'},
+                 journal_body={"file": "traces.json", "bytes": len(data)})
 
 
 @routes.get("/model-versions/get-artifact", "model-versions.get-artifact", body=w.VersionArtifactArgs,

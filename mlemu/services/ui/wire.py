@@ -16,6 +16,11 @@ class GraphQLArgs(_Args):
     operationName: Optional[str] = None  # noqa: N815 - the wire name
 
 
+class TraceArtifactArgs(_Args):
+    request_id: Optional[str] = None
+    path: Optional[str] = None
+
+
 class RunArtifactArgs(_Args):
     run_id: Optional[str] = None
     run_uuid: Optional[str] = None

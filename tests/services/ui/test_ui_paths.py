@@ -125,6 +125,26 @@ def test_get_artifact_sends_an_attachment(ui):
     assert escape.status_code == 400 and escape.json()["error_code"] == "INVALID_PARAMETER_VALUE"
 
 
+def test_trace_span_data_for_the_trace_view(ui):
+    """The trace view downloads the span data mlflow uploaded (``get-trace-artifact``)."""
+    import json
+
+    server, session, seeded = ui
+    found = session.post(f"{server.url}/ajax-api/3.0/mlflow/traces/search",
+                         json={"locations": [{"type": "MLFLOW_EXPERIMENT",
+                                              "mlflow_experiment": {"experiment_id": seeded.experiment_id}}]})
+    if found.status_code != 200 or not found.json().get("traces"):
+        pytest.skip("the seed logs a trace with mlflow 3 only")
+    trace_id = found.json()["traces"][0]["trace_id"]
+    r = session.get(f"{server.url}/ajax-api/3.0/mlflow/get-trace-artifact", params={"request_id": trace_id})
+    assert r.status_code == 200
+    assert {s["name"] for s in json.loads(r.content)["spans"]} == {"answer_question", "retrieve"}
+    assert session.get(f"{server.url}/ajax-api/3.0/mlflow/get-trace-artifact").status_code == 400
+    missing = session.get(f"{server.url}/ajax-api/3.0/mlflow/get-trace-artifact",
+                          params={"request_id": "tr-" + "0" * 32})
+    assert missing.status_code == 404
+
+
 def test_model_version_and_logged_model_files(ui):
     server, session, seeded = ui
     for name in (seeded.uc_model, seeded.ws_model):
