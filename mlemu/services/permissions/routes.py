@@ -40,9 +40,7 @@ def update_permissions(req: Request, object_type: str, object_id: str) -> dict:
 @routes.get(f"{P}/permissionLevels", "get_levels", client_calls=_calls("get_permission_levels"))
 def get_permission_levels(req: Request, object_type: str, object_id: str) -> dict:
     perms: Permissions = req.ws.permissions
-    t = perms.object_type(object_type)
-    t.exists(req.ws, object_id)
-    return wire.levels_out(t)
+    return wire.levels_out(perms.existing(object_type, object_id))
 
 
 SERVICE = Service("permissions", routes, state=Permissions,

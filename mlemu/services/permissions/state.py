@@ -103,10 +103,15 @@ class Permissions:
                           f"{', '.join(OBJECT_TYPES)}.")
         return t
 
-    def grants(self, segment: str, object_id: str) -> list[Grant]:
-        """The direct grants of an existing object (the creator's CAN_MANAGE by default)."""
+    def existing(self, segment: str, object_id: str) -> ObjectType:
+        """The object's type, once the object is known to exist (RESOURCE_DOES_NOT_EXIST otherwise)."""
         t = self.object_type(segment)
         t.exists(self._ws, object_id)
+        return t
+
+    def grants(self, segment: str, object_id: str) -> list[Grant]:
+        """The direct grants of an existing object (the creator's CAN_MANAGE by default)."""
+        self.existing(segment, object_id)
         found = self._grants.get((segment, object_id))
         if found is None:
             return [Grant("user_name", self._ws.user.user_name, "CAN_MANAGE")]
@@ -114,9 +119,7 @@ class Permissions:
 
     def set(self, segment: str, object_id: str, acl: list[dict[str, Any]]) -> list[Grant]:
         """Replace the direct grants (an empty list removes them all)."""
-        current = self.grants(segment, object_id)  # checks the object first
-        del current
-        new = self._parse(self.object_type(segment), acl)
+        new = self._parse(self.existing(segment, object_id), acl)
         self._grants[(segment, object_id)] = _merge([], new)
         return self.grants(segment, object_id)
 

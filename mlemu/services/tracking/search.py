@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from mlemu.core.errors import invalid
+from mlemu.core.patterns import like_regex
 
 METRIC, PARAM, TAG, ATTRIBUTE, DATASET = "metric", "parameter", "tag", "attribute", "dataset"
 
@@ -161,12 +162,6 @@ class Clause:
     test: Callable[[Any], bool] = field(compare=False, repr=False)
 
 
-def like_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    """SQL LIKE: ``%`` any run, ``_`` one character, anchored at both ends unless ``%``."""
-    regex = re.escape(pattern).replace("%", ".*").replace("_", ".")
-    return re.compile(f"^{regex}$", re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
-
-
 def make_test(comparator: str, value: Any) -> Callable[[Any], bool]:
     if comparator == "IS NULL":
         return lambda lhs: lhs is None
@@ -174,7 +169,7 @@ def make_test(comparator: str, value: Any) -> Callable[[Any], bool]:
         return lambda lhs: lhs is not None
     if comparator in ("LIKE", "ILIKE"):
         rx = like_regex(value, comparator == "ILIKE")
-        return lambda lhs: lhs is not None and rx.match(lhs) is not None
+        return lambda lhs: lhs is not None and rx.fullmatch(lhs) is not None
     if comparator == "IN":
         options = frozenset(value)
         return lambda lhs: lhs is not None and lhs in options

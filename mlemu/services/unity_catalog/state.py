@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from mlemu.core.errors import ApiError, already_exists, invalid, not_found
+from mlemu.core.patterns import like_regex
 from mlemu.services.unity_catalog import names
 from mlemu.services.unity_catalog.functions import Functions
 
@@ -499,9 +500,7 @@ def _like(pattern: str | None) -> Callable[[str], bool]:
     names are lower case)."""
     if not pattern:
         return lambda name: True
-    import re
-    regex = re.compile("".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern),
-                       re.IGNORECASE | re.DOTALL)
+    regex = like_regex(pattern, ignore_case=True)
     return lambda name: regex.fullmatch(name) is not None
 
 

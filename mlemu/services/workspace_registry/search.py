@@ -9,11 +9,11 @@ wildcards), ``tags.<key> = '<value>'`` and, for versions, ``run_id = '<id>'`` /
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from mlemu.core.errors import ApiError, invalid
+from mlemu.core.patterns import like_regex
 from mlemu.services.registry.search import tokenize
 
 _MODEL_KEYS = ("name",)
@@ -36,8 +36,7 @@ class Clause:
             return value != self.values[0]
         if self.op == "IN":
             return value in self.values
-        flags = re.IGNORECASE if self.op == "ILIKE" else 0
-        return re.fullmatch(_like_regex(self.values[0]), value, flags | re.DOTALL) is not None
+        return like_regex(self.values[0], self.op == "ILIKE").fullmatch(value) is not None
 
 
 def model_predicate(filter_string: str | None) -> Callable[[Any], bool]:
@@ -128,10 +127,6 @@ def _clause(tokens: list[tuple[str, str]], i: int, s: str, keys: tuple[str, ...]
         raise invalid(f"Invalid comparison '{tokens[i + 1][1]}' for '{key}' in filter '{s}'. "
                       f"{_help(keys)}")
     return Clause(key, op, (tokens[i + 2][1],)), i + 3
-
-
-def _like_regex(pattern: str) -> str:
-    return "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
 
 
 def _help(keys: tuple[str, ...]) -> str:

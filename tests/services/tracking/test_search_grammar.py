@@ -53,7 +53,7 @@ def test_and_joins_clauses_case_insensitively():
     ("%", "", False, True),
 ])
 def test_like(pattern, text, ignore_case, expected):
-    assert (s.like_regex(pattern, ignore_case).match(text) is not None) is expected
+    assert (s.like_regex(pattern, ignore_case).fullmatch(text) is not None) is expected
 
 
 @pytest.mark.parametrize("text", [
