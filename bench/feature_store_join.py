@@ -78,7 +78,7 @@ def main() -> None:
     from sklearn.linear_model import LinearRegression
 
     import mlemu
-    from mlemu.feature_store import FeatureEngineeringClient, FeatureLookup, make_feature_table
+    from mlemu.standins.feature_store import FeatureEngineeringClient, FeatureLookup, make_feature_table
 
     feats, prods, labels = data(args.rows, args.customers, args.products)
     with mlemu.emulate() as ws:

@@ -107,7 +107,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
     from mlemu import Workspace, serve
-    from mlemu.transport import server as server_module
+    from mlemu.server.transport import server as server_module
 
     if args.backlog is not None:
         server_module._Server.request_queue_size = args.backlog

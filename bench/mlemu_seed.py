@@ -29,7 +29,7 @@ def seed(ws: Any, name: str, n: int) -> str:
 
 def _seed_state(tracking: Any, name: str, n: int) -> str:
     """``ws.tracking``'s own methods (the fixture's set-up API): no JSON, no routing."""
-    from mlemu.services.tracking.entities import Metric
+    from mlemu.server.services.tracking.entities import Metric
 
     exp_id = tracking.create_experiment(name).experiment_id
     for i in range(n):

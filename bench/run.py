@@ -87,7 +87,7 @@ def worker_env() -> dict[str, str]:
 
 def warm_bytecode(python: str, env: dict[str, str]) -> None:
     """Compile what the workers import into the bytecode cache, before anything is timed."""
-    code = ("import mlemu, mlemu.pytest_plugin, mlflow, mlflow.sklearn, mlflow.pyfunc, sklearn, pytest, "
+    code = ("import mlemu, mlemu.toolkit.pytest_plugin, mlflow, mlflow.sklearn, mlflow.pyfunc, sklearn, pytest, "
             "databricks.sdk, sqlalchemy, bench.worker; mlemu.Workspace()")
     subprocess.run([python, "-c", code], env=env, cwd=ROOT, capture_output=True, timeout=600)
 

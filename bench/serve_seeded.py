@@ -13,7 +13,7 @@ def main() -> int:
     parser.add_argument("--seed", action="append", default=[], help="NAME=RUNS")
     args = parser.parse_args()
     from mlemu.workspace import Workspace
-    from mlemu.transport.server import LoopbackServer
+    from mlemu.server.transport.server import LoopbackServer
 
     from bench.seeding import seed_mlemu
 

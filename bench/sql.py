@@ -74,7 +74,7 @@ def main() -> None:
     from databricks.sdk.service.sql import StatementParameterListItem
 
     import mlemu
-    from mlemu.services.serving.inference_tables import columns
+    from mlemu.server.services.serving.inference_tables import columns
 
     ws = mlemu.Workspace()
     with mlemu.emulate(ws):

@@ -39,7 +39,7 @@ def main() -> None:
         return sum(range(50)) + i
 
     traced = mlflow.trace(work)
-    from mlemu.wire.app import App
+    from mlemu.server.wire.app import App
     server = {"s": 0.0}
     original = App.handle
 

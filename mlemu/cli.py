@@ -14,14 +14,14 @@ from typing import Any
 
 def _serve(args: argparse.Namespace) -> int:
     from mlemu.workspace import Workspace
-    from mlemu.transport.server import LoopbackServer
+    from mlemu.server.transport.server import LoopbackServer
 
     # A served workspace is reachable by other processes: its token and the secret that signs
     # its pre-signed URLs are random (the seed still makes ids reproducible).
     token = args.token or "dapi" + secrets.token_hex(16)
     answerer: Any
     if args.state_dir:
-        from mlemu.statedir import open_state_dir
+        from mlemu.toolkit.statedir import open_state_dir
 
         # Files live in memory and in the checkpoints: the log replays their uploads.
         root = os.path.join(args.state_dir, "")
@@ -37,8 +37,8 @@ def _serve(args: argparse.Namespace) -> int:
         print("mlemu serve: --ui does not work with --state-dir yet", file=sys.stderr, flush=True)
         return 2
     if args.ui:
-        from mlemu.ui import server as ui_server
-        from mlemu.ui.bundle import UiUnavailable, build_dir
+        from mlemu.server.ui import server as ui_server
+        from mlemu.server.ui.bundle import UiUnavailable, build_dir
         try:
             build_dir()
         except UiUnavailable as e:
@@ -65,8 +65,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _ui(args: argparse.Namespace) -> int:
     """Load an export (``ws.export(path)``, ``--mlemu-keep-failed``) and browse it in the UI."""
     import zipfile
-    from mlemu.ui import server as ui_server
-    from mlemu.ui.bundle import UiUnavailable, build_dir
+    from mlemu.server.ui import server as ui_server
+    from mlemu.server.ui.bundle import UiUnavailable, build_dir
     from mlemu.workspace import Workspace
 
     try:
@@ -88,7 +88,7 @@ def _ui(args: argparse.Namespace) -> int:
 def _coverage(args: argparse.Namespace) -> int:
     import os
 
-    from mlemu import coverage
+    from mlemu.toolkit import coverage
 
     if args.no_sweep:
         previous = None
@@ -97,7 +97,7 @@ def _coverage(args: argparse.Namespace) -> int:
                 previous = coverage.split(fh.read())[0]
         text = coverage.render_markdown(previous)
     else:
-        from mlemu import sweep
+        from mlemu.toolkit import sweep
 
         text = coverage.render_markdown(coverage.render_sweep(sweep.run(), coverage.client_versions()))
     if args.output == "-":

@@ -11,15 +11,16 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from mlemu import control, persistence, plugins
-from mlemu.core.faults import ConnectionDropped, Fault
-from mlemu.core.journal import Call, LazyJson, check_operation
-from mlemu.core.workspace import User, WorkspaceState
-from mlemu.transport import inprocess
+from mlemu.server import plugins
+from mlemu.toolkit import control, persistence
+from mlemu.server.core.faults import ConnectionDropped, Fault
+from mlemu.server.core.journal import Call, LazyJson, check_operation
+from mlemu.server.core.workspace import User, WorkspaceState
+from mlemu.server.transport import inprocess
 
 if TYPE_CHECKING:
-    from mlemu.persistence import Snapshot
-    from mlemu.wire.app import App
+    from mlemu.toolkit.persistence import Snapshot
+    from mlemu.server.wire.app import App
 
 __all__ = ["Workspace", "User"]
 
@@ -58,7 +59,7 @@ class Workspace(WorkspaceState):
         """Make matching requests fail: ``ws.inject_fault("tracking.runs.log_batch", status=429,
         retry_after=0, times=2)``. Options: ``path``, ``method``, ``status``, ``error_code``,
         ``message``, ``retry_after``, ``delay``, ``drop``, ``times``, ``fraction``
-        (see :mod:`mlemu.core.faults`)."""
+        (see :mod:`mlemu.server.core.faults`)."""
         return self.faults.add(operation, **options)
 
     # -- snapshots and exports -------------------------------------------------------------
@@ -117,9 +118,9 @@ class Workspace(WorkspaceState):
     # -- test views ------------------------------------------------------------------------
     def traces(self, experiment_id: str | None = None) -> list[Any]:
         """The MLflow traces kept in this workspace, oldest first, with their decoded spans and
-        assessments (:mod:`mlemu.services.tracing.views`): those of one experiment, or all of
+        assessments (:mod:`mlemu.server.services.tracing.views`): those of one experiment, or all of
         them including the traces kept in Unity Catalog locations."""
-        from mlemu.services.tracing.views import trace_views
+        from mlemu.server.services.tracing.views import trace_views
         uc = self.tracing_uc.with_spans() if experiment_id is None else []
         return trace_views(self.tracing, experiment_id, uc)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the browser of the MLflow UI smoke test (tests/ui/test_browser.py): Debian's
+# Install the browser of the MLflow UI smoke test (tests/server/ui/test_browser.py): Debian's
 # `chromium` package, driven by playwright-python with executable_path (playwright's own
 # browser download is not used). Idempotent; installs nothing when Chromium is already
 # there, or when not root or without apt-get (the smoke test then skips with the reason).

@@ -30,7 +30,7 @@ def test_serve_answers_a_client_in_another_process(served):
 def test_coverage_lists_every_route():
     out = subprocess.run([sys.executable, "-m", "mlemu.cli", "coverage", "--no-sweep"], capture_output=True, text=True)
     assert out.returncode == 0
-    from mlemu import plugins
+    from mlemu.server import plugins
 
     for route in plugins.app().routes:
         assert f"`{route.rule}`" in out.stdout

@@ -1,5 +1,6 @@
-"""The import graph points down: core <- domain state <- wire <- plugin registry <- transports
-<- the Workspace composition root <- emulate()/fixtures/CLI, and has no cycles.
+"""The import graph points down: server (core <- domain state <- wire <- plugin registry;
+transports) <- stand-ins <- the Workspace composition root <- toolkit (emulate()/fixtures) <- CLI,
+and has no cycles.
 
 Layers: every import counts (module level, inside functions, under ``TYPE_CHECKING``).
 Cycles: the runtime graph (type-only references between a module and its helpers are fine).
@@ -13,29 +14,40 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "mlemu"
 
-#: package prefix -> prefixes it must never import.
+#: package prefix -> prefixes it must never import. The top level has three parts: the server
+#: side (``mlemu.server``), the client-side stand-ins (``mlemu.standins``) and the test toolkit
+#: (``mlemu.toolkit``); ``mlemu.workspace`` (the composition root) and ``mlemu.cli`` sit above.
+_ABOVE_SERVER = ("mlemu.workspace", "mlemu.standins", "mlemu.toolkit", "mlemu.cli")
 FORBIDDEN = {
-    "mlemu.core": ("mlemu.ui", "mlemu.wire", "mlemu.transport", "mlemu.plugins", "mlemu.hookspecs", "mlemu.services",
-                   "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli",
-                   "mlemu.feature_store"),
-    "mlemu.wire": ("mlemu.ui", "mlemu.transport", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
-                   "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
-    "mlemu.services": ("mlemu.ui", "mlemu.transport", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
-                       "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
-    "mlemu.transport": ("mlemu.ui", "mlemu.wire", "mlemu.plugins", "mlemu.services", "mlemu.workspace",
-                        "mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
-    "mlemu.plugins": ("mlemu.ui", "mlemu.transport", "mlemu.workspace", "mlemu.emulation", "mlemu.pytest_plugin",
-                      "mlemu.feature_store"),
-    # The clean-room feature engineering clients (a Python-level emulation: no HTTP seam) sit
-    # beside emulate()/fixtures: they use domain state and the transport's active workspace.
-    "mlemu.feature_store": ("mlemu.ui", "mlemu.wire", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
-                            "mlemu.pytest_plugin", "mlemu.cli"),
-    # The MLflow UI front sits above the composition root, beside the CLI.
-    "mlemu.ui": ("mlemu.emulation", "mlemu.pytest_plugin", "mlemu.cli"),
-    # The DB-API adapter over the SQL engine sits beside the feature engineering clients.
-    "mlemu.sql": ("mlemu.wire", "mlemu.plugins", "mlemu.workspace", "mlemu.emulation",
-                  "mlemu.pytest_plugin", "mlemu.cli", "mlemu.feature_store"),
+    "mlemu.server.core": ("mlemu.server.wire", "mlemu.server.services", "mlemu.server.transport",
+                          "mlemu.server.plugins", "mlemu.server.hookspecs", "mlemu.server.ui", *_ABOVE_SERVER),
+    "mlemu.server.wire": ("mlemu.server.services", "mlemu.server.transport", "mlemu.server.plugins",
+                          "mlemu.server.ui", *_ABOVE_SERVER),
+    "mlemu.server.services": ("mlemu.server.transport", "mlemu.server.plugins", "mlemu.server.ui", *_ABOVE_SERVER),
+    "mlemu.server.transport": ("mlemu.server.wire", "mlemu.server.services", "mlemu.server.plugins",
+                               "mlemu.server.ui", *_ABOVE_SERVER),
+    "mlemu.server.plugins": ("mlemu.server.transport", "mlemu.server.ui", *_ABOVE_SERVER),
+    "mlemu.server.hookspecs": ("mlemu.server.transport", "mlemu.server.ui", *_ABOVE_SERVER),
+    # The MLflow UI front is served in front of a Workspace (it names the class for types only).
+    "mlemu.server.ui": ("mlemu.standins", "mlemu.toolkit", "mlemu.cli"),
+    # Client-side stand-ins (no HTTP seam) use domain state and the transport's active workspace.
+    "mlemu.standins": ("mlemu.server.wire", "mlemu.server.plugins", "mlemu.server.ui", "mlemu.workspace",
+                       "mlemu.toolkit", "mlemu.cli"),
+    # Snapshots and the control plane sit under the composition root, which offers them as methods.
+    "mlemu.toolkit.persistence": ("mlemu.server.wire", "mlemu.server.ui", "mlemu.workspace", "mlemu.standins",
+                                  "mlemu.toolkit.emulation", "mlemu.toolkit.pytest_plugin", "mlemu.cli"),
+    "mlemu.toolkit.control": ("mlemu.server.wire", "mlemu.server.ui", "mlemu.standins",
+                              "mlemu.toolkit.emulation", "mlemu.toolkit.pytest_plugin", "mlemu.cli"),
+    "mlemu.toolkit": ("mlemu.cli",),
+    "mlemu.workspace": ("mlemu.server.ui", "mlemu.standins", "mlemu.toolkit.emulation",
+                        "mlemu.toolkit.pytest_plugin", "mlemu.toolkit.builders", "mlemu.cli"),
 }
+
+
+def test_top_level_shows_the_three_parts():
+    """Everything but the package's entry points lives in one of the three parts."""
+    top = sorted(p.name for p in ROOT.iterdir() if not p.name.startswith(("_", ".")) or p.name == "__init__.py")
+    assert top == ["__init__.py", "cli.py", "server", "standins", "toolkit", "workspace.py"], top
 
 
 def _module_name(path: Path) -> str:

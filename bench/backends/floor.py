@@ -138,7 +138,7 @@ class Floor(Backend):
 
     @staticmethod
     def _emulated_send() -> Any:
-        from mlemu.transport import inprocess
+        from mlemu.server.transport import inprocess
         return inprocess._send
 
     def model_name(self, short: str) -> str:

@@ -6,8 +6,8 @@ By default it echoes: a chat answer repeats the last user message, a completion 
 prompt, an embedding is a deterministic vector of the input's hash. Canned answers replace
 the echo for one endpoint:
 
-    import mlemu.plugins, mlemu_llm_stub
-    mlemu.plugins.register(mlemu_llm_stub)
+    import mlemu.server.plugins, mlemu_llm_stub
+    mlemu.server.plugins.register(mlemu_llm_stub)
     mlemu_llm_stub.canned(ws, "chat-endpoint", "Paris is the capital of France.")
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from mlemu.hookspecs import hookimpl
+from mlemu.server.hookspecs import hookimpl
 
 EMBEDDING_SIZE = 8
 

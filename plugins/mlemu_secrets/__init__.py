@@ -1,7 +1,7 @@
 """Example mlemu plugin: the Databricks Secrets API (scopes and secrets)."""
 from __future__ import annotations
 
-from mlemu.hookspecs import hookimpl
+from mlemu.server.hookspecs import hookimpl
 
 
 @hookimpl

@@ -5,10 +5,10 @@ import base64
 
 from pydantic import BaseModel
 
-from mlemu.core.errors import invalid
-from mlemu.wire.service import Service
-from mlemu.wire.request import Request
-from mlemu.wire.routing import RouteTable
+from mlemu.server.core.errors import invalid
+from mlemu.server.wire.service import Service
+from mlemu.server.wire.request import Request
+from mlemu.server.wire.routing import RouteTable
 from mlemu_secrets.state import Secrets
 
 routes = RouteTable("secrets")

@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from mlemu.core.errors import ApiError, already_exists, invalid, not_found
+from mlemu.server.core.errors import ApiError, already_exists, invalid, not_found
 
 if TYPE_CHECKING:
-    from mlemu.core.workspace import WorkspaceState
+    from mlemu.server.core.workspace import WorkspaceState
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 MAX_SECRETS_PER_SCOPE = 1000

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlemu.hookspecs import hookimpl
+from mlemu.server.hookspecs import hookimpl
 
 
 @dataclass

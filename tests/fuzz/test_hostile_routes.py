@@ -25,7 +25,8 @@ hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not install
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from mlemu import Workspace, plugins  # noqa: E402
+from mlemu import Workspace  # noqa: E402
+from mlemu.server import plugins  # noqa: E402
 
 EXAMPLES = int(os.environ.get("MLEMU_FUZZ_EXAMPLES", "12"))
 RANDOM = os.environ.get("MLEMU_FUZZ_RANDOM", "") == "1"

@@ -49,6 +49,6 @@ def test_assert_called_with_compares_request_fields(mlemu):
 
 
 def test_plain_journal_accepts_any_name():
-    from mlemu.core.journal import Journal
+    from mlemu.server.core.journal import Journal
 
     assert Journal().filter(operation="anything.at.all") == []

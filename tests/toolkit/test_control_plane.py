@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mlemu.control import ControlClient
-from mlemu.core.errors import ApiError
+from mlemu.toolkit.control import ControlClient
+from mlemu.server.core.errors import ApiError
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def test_429_on_log_batch_is_retried_by_mlflow_and_every_metric_lands(mlemu, fas
 
 def test_retry_after_is_honoured_with_virtual_time(mlemu, fast_mlflow_retries):
     import mlflow
-    from mlemu.virtual_clock import virtual_time
+    from mlemu.toolkit.virtual_clock import virtual_time
 
     mlemu.inject_fault("tracking.runs.log-batch", status=429, retry_after=30, times=1)
     mlflow.set_experiment("/Shared/faults")
@@ -114,7 +114,7 @@ def test_dropped_connection_reaches_a_plain_requests_caller(mlemu):
 
 def test_delay_sleeps_then_answers(mlemu):
     from databricks.sdk import WorkspaceClient
-    from mlemu.virtual_clock import virtual_time
+    from mlemu.toolkit.virtual_clock import virtual_time
 
     w = WorkspaceClient()
     mlemu.inject_fault("unity_catalog.catalogs.list", delay=5)

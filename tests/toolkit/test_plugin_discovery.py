@@ -38,7 +38,7 @@ def test_an_installed_plugin_is_discovered_and_its_hooks_fire(pytester, monkeypa
         from mlemu_traffic_log import traffic
 
         def test_hooks(mlemu, make_registered_model, make_serving_endpoint, mlemu_seed):
-            from mlemu import plugins
+            from mlemu.server import plugins
             assert "traffic_log" in [n for n, _ in plugins.manager().list_name_plugin()]
             mlflow.set_experiment("/Shared/t")
             with mlflow.start_run():
@@ -65,19 +65,19 @@ def test_plugin_registered_by_hand(mlemu_plugin_registered):
 def mlemu_plugin_registered():
     import sys
 
-    import mlemu.plugins
+    import mlemu.server.plugins
     sys.path.insert(0, str(PLUGINS))
     try:
         import mlemu_traffic_log
         from mlemu import Workspace
 
-        mlemu.plugins.register(mlemu_traffic_log, name="traffic-by-hand")
+        mlemu.server.plugins.register(mlemu_traffic_log, name="traffic-by-hand")
         try:
             ws = Workspace()
             ws.handle("GET", "/api/2.1/unity-catalog/catalogs", headers={"Authorization": f"Bearer {ws.token}"})
             assert mlemu_traffic_log.traffic(ws).requests == {("unity_catalog.catalogs.list", 200): 1}
         finally:
-            mlemu.plugins.unregister(mlemu_traffic_log)
+            mlemu.server.plugins.unregister(mlemu_traffic_log)
         yield
     finally:
         sys.path.remove(str(PLUGINS))

@@ -1,4 +1,4 @@
-"""In-memory snapshots share the runs instead of copying them (mlemu/core/shared_dict.py): a
+"""In-memory snapshots share the runs instead of copying them (mlemu/server/core/shared_dict.py): a
 run is copied when it is next read, so nothing a client changes after a snapshot reaches it.
 Driven through the real mlflow client."""
 from __future__ import annotations

@@ -1,0 +1,120 @@
+"""The state of one emulated Databricks workspace, behind one lock: identity, ids, clock,
+journal, storage, tokens, and each service's state (created on first use).
+
+This layer knows no HTTP, transport or plugin registry: the services whose state it holds
+are handed in as factories (:class:`mlemu.Workspace` wires in every registered service).
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from mlemu.server.core.clock import Clock
+from mlemu.server.core.errors import ApiError
+from mlemu.server.core.faults import FaultSet
+from mlemu.server.core.ids import IdGenerator
+from mlemu.server.core.journal import Journal, JournalSize
+
+if TYPE_CHECKING:
+    from mlemu.server.core.storage import Storage
+
+#: A service's state factory: called once per workspace, on first use of ``ws.<name>``.
+StateFactory = Callable[["WorkspaceState"], Any]
+
+
+@dataclass(frozen=True)
+class User:
+    """The workspace's current user, as SCIM ``Me`` shows it."""
+
+    id: str
+    user_name: str
+    display_name: str
+
+    @property
+    def home(self) -> str:
+        return f"/Users/{self.user_name}"
+
+
+class WorkspaceState:
+    """All state of one emulated Databricks workspace (no globals).
+
+    Every service's state is created on first use and reached as an attribute
+    (``ws.tracking``, ``ws.workspace_files``...), from the ``state_factories`` given.
+    """
+
+    def __init__(self, *, seed: int = 0, workspace_id: str = "1234567890123456",
+                 user_name: str = "user@company.com", token: str | None = None,
+                 host: str | None = None, artifact_root: str | None = None,
+                 secret: bytes | None = None, journal_size: JournalSize = None,
+                 state_factories: Mapping[str, StateFactory] | None = None) -> None:
+        self.lock = threading.RLock()
+        self.seed = seed
+        self.ids = IdGenerator(seed)
+        self.clock = Clock()
+        self.calls = Journal(journal_size)
+        #: Injected failures (:mod:`mlemu.server.core.faults`); ``ws.faults.add(...)``.
+        self.faults = FaultSet(seed)
+        self.workspace_id = str(workspace_id)
+        self.user = User(id=self.ids.numeric(16), user_name=user_name,
+                         display_name=user_name.split("@")[0])
+        self.token = token or "dapi" + self.ids.hex(32)
+        self.tokens: set[str] = {self.token}
+        self.host = (host or f"https://dbc-{self.workspace_id}.mlemu.invalid").rstrip("/")
+        # Signs pre-signed URLs. Derived from the seed by default, so in-process tests see the
+        # same URLs on every run; ``mlemu serve`` passes a random one (nothing to guess).
+        self.secret: bytes = secret if secret is not None else hashlib.sha256(
+            f"mlemu-presign:{seed}:{self.workspace_id}".encode()).digest()
+        self.artifact_root = artifact_root
+        self.internal_errors: list[str] = []
+        self._storage: "Storage | None" = None
+        self._state_factories: Mapping[str, StateFactory] = dict(state_factories or {})
+        #: Plugin hooks services may call (pluggy's ``HookRelay``; None without a registry).
+        self.hooks: Any = None
+
+    def __repr__(self) -> str:
+        return f"<mlemu.Workspace {self.host} id={self.workspace_id}>"
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for missing attributes: create a service's state on first use.
+        factories = self.__dict__.get("_state_factories")
+        factory = factories.get(name) if factories else None
+        if factory is None:
+            raise AttributeError(f"{type(self).__name__!s} has no attribute or service {name!r}")
+        with self.lock:
+            if name not in self.__dict__:
+                self.__dict__[name] = factory(self)
+        return self.__dict__[name]
+
+    # -- auth ------------------------------------------------------------------------------
+    def authenticate(self, authorization: str | None) -> None:
+        """Check a bearer token; refuse before any state is touched."""
+        if not authorization:
+            raise ApiError("UNAUTHENTICATED",
+                           "Credential was not sent or was of an unsupported type for this API.", 401)
+        if "," in authorization:  # two Authorization headers, joined by the transport
+            raise ApiError("BAD_REQUEST", "More than one Authorization header was sent.", 400)
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or token.strip() not in self.tokens:
+            # Databricks' answer to a bad token: 403, the number as error_code, and the reason
+            # repeated in a header.
+            raise ApiError("PERMISSION_DENIED", "Invalid access token.", 403, wire_code=403,
+                           headers={"x-databricks-reason-phrase": "Invalid access token."})
+
+    def add_token(self, token: str | None = None) -> str:
+        """Issue another valid personal access token (e.g. for a second client)."""
+        token = token or "dapi" + self.ids.hex(32)
+        self.tokens.add(token)
+        return token
+
+    # -- storage ---------------------------------------------------------------------------
+    @property
+    def storage(self) -> "Storage":
+        """Bytes of files, artifacts and DBFS: in memory, or under ``artifact_root``."""
+        if self._storage is None:
+            from mlemu.server.core.storage import Storage
+            with self.lock:
+                if self._storage is None:
+                    self._storage = Storage(self.clock, self.artifact_root)
+        return self._storage

@@ -1,0 +1,139 @@
+"""The filter and order grammar of the workspace registry's ``registered-models/search`` and
+``model-versions/search``.
+
+Clauses joined by ``AND``: ``name = | != | LIKE | ILIKE '<value>'`` (``%`` and ``_``
+wildcards), ``tags.<key> = '<value>'`` and, for versions, ``run_id = '<id>'`` /
+``run_id IN ('<id>', ...)``. ``order_by`` for models takes ``name``, ``timestamp`` /
+``last_updated_timestamp`` with ``ASC``/``DESC``. Anything else is INVALID_PARAMETER_VALUE
+(never a silent empty result). Tokens are the same as the UC registry's filters.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from mlemu.server.core.errors import ApiError, invalid
+from mlemu.server.core.patterns import like_regex
+from mlemu.server.services.registry.search import tokenize
+
+_MODEL_KEYS = ("name",)
+_VERSION_KEYS = ("name", "run_id")
+_OPS = ("=", "!=", "LIKE", "ILIKE")
+
+
+@dataclass(frozen=True)
+class Clause:
+    key: str        # "name", "run_id" or "tags.<key>"
+    op: str         # = != LIKE ILIKE IN
+    values: tuple[str, ...]
+
+    def matches(self, value: str | None) -> bool:
+        if value is None:
+            return False
+        if self.op == "=":
+            return value == self.values[0]
+        if self.op == "!=":
+            return value != self.values[0]
+        if self.op == "IN":
+            return value in self.values
+        return like_regex(self.values[0], self.op == "ILIKE").fullmatch(value) is not None
+
+
+def model_predicate(filter_string: str | None) -> Callable[[Any], bool]:
+    clauses = _parse(filter_string, _MODEL_KEYS)
+    return lambda m: all(c.matches(_field(m, c.key)) for c in clauses)
+
+
+def version_predicate(filter_string: str | None) -> Callable[[Any], bool]:
+    clauses = _parse(filter_string, _VERSION_KEYS)
+    return lambda mv: all(c.matches(_field(mv, c.key)) for c in clauses)
+
+
+def model_order(order_by: list[str]) -> Callable[[list[Any]], list[Any]]:
+    """A sort over registered models; by name when no ``order_by`` is given."""
+    keys: list[tuple[str, bool]] = []
+    for item in order_by or []:
+        parts = item.split()
+        if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].upper() not in ("ASC", "DESC")):
+            raise invalid(f"Invalid order_by clause '{item}'.")
+        column = parts[0].lower()
+        column = "last_updated_timestamp" if column == "timestamp" else column
+        if column not in ("name", "last_updated_timestamp"):
+            raise invalid(f"Invalid order_by clause '{item}': registered models can be ordered by "
+                          "name, timestamp or last_updated_timestamp.")
+        keys.append((column, len(parts) == 2 and parts[1].upper() == "DESC"))
+    if not any(k == "name" for k, _ in keys):
+        keys.append(("name", False))
+
+    def order(models: list[Any]) -> list[Any]:
+        out = list(models)
+        for column, desc in reversed(keys):
+            out.sort(key=lambda m: getattr(m, column), reverse=desc)
+        return out
+    return order
+
+
+def _field(entity: Any, key: str) -> str | None:
+    if key.startswith("tags."):
+        return entity.tags.get(key[len("tags."):])
+    return getattr(entity, key)
+
+
+def _parse(s: str | None, keys: tuple[str, ...]) -> list[Clause]:
+    if s is None or not s.strip():
+        return []
+    bad = _bad_for(keys)
+    tokens = tokenize(s, bad)
+    clauses: list[Clause] = []
+    i = 0
+    while True:
+        clause, i = _clause(tokens, i, s, keys)
+        clauses.append(clause)
+        if i == len(tokens):
+            return clauses
+        if tokens[i][0] != "word" or tokens[i][1].upper() != "AND":
+            raise bad(s)
+        i += 1
+
+
+def _clause(tokens: list[tuple[str, str]], i: int, s: str, keys: tuple[str, ...]) -> tuple[Clause, int]:
+    bad = _bad_for(keys)
+    if i + 2 >= len(tokens) or tokens[i][0] != "word":
+        raise bad(s)
+    key = tokens[i][1]
+    if key.startswith("tags."):
+        key = "tags." + key[len("tags."):].strip("`")
+    elif key.lower() in keys:
+        key = key.lower()
+    else:
+        raise invalid(f"Invalid attribute key '{key}' in filter '{s}'. {_help(keys)}")
+    op = tokens[i + 1][1].upper()
+    if op == "IN" and key == "run_id":
+        values: list[str] = []
+        j = i + 2
+        if tokens[j] != ("op", "("):
+            raise bad(s)
+        j += 1
+        while j < len(tokens) and tokens[j][0] == "str":
+            values.append(tokens[j][1])
+            j += 1
+            if j < len(tokens) and tokens[j] == ("op", ","):
+                j += 1
+            elif j < len(tokens) and tokens[j] == ("op", ")"):
+                return Clause(key, "IN", tuple(values)), j + 1
+        raise bad(s)
+    allowed = ("=",) if key == "run_id" or key.startswith("tags.") else _OPS
+    if op not in allowed or tokens[i + 2][0] != "str":
+        raise invalid(f"Invalid comparison '{tokens[i + 1][1]}' for '{key}' in filter '{s}'. "
+                      f"{_help(keys)}")
+    return Clause(key, op, (tokens[i + 2][1],)), i + 3
+
+
+def _help(keys: tuple[str, ...]) -> str:
+    extra = " and run_id = '<id>' / run_id IN (...)" if "run_id" in keys else ""
+    return (f"Supported: name = | != | LIKE | ILIKE '<value>', tags.<key> = '<value>'{extra}, "
+            "joined with AND.")
+
+
+def _bad_for(keys: tuple[str, ...]) -> Callable[[str], ApiError]:
+    return lambda s: invalid(f"Invalid filter '{s}'. {_help(keys)}")

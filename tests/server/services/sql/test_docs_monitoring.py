@@ -1,0 +1,18 @@
+"""docs/monitoring.md's copy-paste test of the seed's monitoring queries runs as written."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.server.services.sql.helpers import require_engine
+
+require_engine()
+
+DOC = Path(__file__).resolve().parents[4] / "docs" / "monitoring.md"
+
+
+def test_the_seed_queries_block_of_monitoring_md(mlemu):
+    block = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)[0]
+    namespace: dict = {}
+    exec(compile(block, str(DOC), "exec"), namespace)  # noqa: S102 - the doc's own test code
+    namespace["test_seed_monitoring_queries"](mlemu)

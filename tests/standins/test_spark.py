@@ -1,0 +1,118 @@
+"""Spark against the emulated workspace (opt-in extra; skipped without pyspark or Java).
+
+One SparkSession serves the whole test session (``mlemu_spark_session``); the tests are few
+because each Spark job costs a second or more on a small machine.
+"""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'mlemu[spark]')")
+pd = pytest.importorskip("pandas")
+
+
+def test_seed_batch_inference_section_verbatim(spark, mlemu, trained_model):
+    """The seed's "Batch Inference with Spark" section, as written, with the registry's model."""
+    import mlflow
+
+    model, X, _ = trained_model
+    mlemu.registry.seed_model_version("catalog.schema.my_model", model, aliases=["production"],
+                                      input_example=X.head(2))
+    df = spark.createDataFrame(X)
+    feature_columns = list(X.columns)
+
+    # --- the seed, verbatim -------------------------------------------------------------
+    # Load model as Spark UDF
+    model_uri = "models:/catalog.schema.my_model@production"
+    predict_udf = mlflow.pyfunc.spark_udf(spark, model_uri)
+
+    # Apply to Spark DataFrame
+    df_predictions = df.withColumn("prediction", predict_udf(*feature_columns))
+
+    # Save predictions
+    df_predictions.write.mode("overwrite").saveAsTable("catalog.schema.predictions")
+    # -------------------------------------------------------------------------------------
+
+    saved = mlemu.unity_catalog.read_table("catalog.schema.predictions")
+    assert list(saved.columns) == [*feature_columns, "prediction"]
+    # The signature's output is a 1-D tensor, so mlflow's UDF returns one-element arrays.
+    flat = [p[0] if hasattr(p, "__len__") else p for p in saved["prediction"]]
+    assert flat == model.predict(X).tolist()
+    # ... and Spark reads the UC table back, by name and in SQL.
+    back = spark.table("catalog.schema.predictions").toPandas()
+    assert [list(p) for p in back["prediction"]] == [list(p) for p in saved["prediction"]]
+    counts = spark.sql("SELECT prediction[0] AS label, COUNT(*) AS n FROM catalog.schema.predictions "
+                       "GROUP BY prediction[0] ORDER BY label").toPandas()
+    assert counts.set_index("label")["n"].to_dict() == pd.Series(flat).value_counts().to_dict()
+
+
+def test_uc_tables_read_write_modes_and_feature_store(spark, mlemu):
+    from databricks.feature_engineering import FeatureEngineeringClient
+    from databricks.sdk import WorkspaceClient
+    from pyspark.errors import AnalysisException
+
+    mlemu.unity_catalog.ensure_schema("main.sales")
+    mlemu.unity_catalog.put_table("main.sales.orders", pd.DataFrame({"id": [1, 2, 3], "amount": [5.0, 7.5, 1.0]}))
+    joined = spark.sql("SELECT o.id, o.amount * 2 AS double_amount FROM `main`.`sales`.`orders` o "
+                       "WHERE o.amount > 2 ORDER BY o.id").toPandas()
+    assert joined.to_dict("list") == {"id": [1, 2], "double_amount": [10.0, 15.0]}
+    with pytest.raises(AnalysisException, match="TABLE_OR_VIEW_NOT_FOUND"):
+        spark.table("main.sales.nope")
+
+    more = spark.createDataFrame(pd.DataFrame({"id": [4], "amount": [2.0]}))
+    with pytest.raises(AnalysisException, match="TABLE_OR_VIEW_ALREADY_EXISTS"):
+        more.write.saveAsTable("main.sales.orders")
+    more.write.mode("append").saveAsTable("main.sales.orders")
+    assert mlemu.unity_catalog.read_table("main.sales.orders")["id"].tolist() == [1, 2, 3, 4]
+    more.writeTo("main.sales.orders_copy").create()
+    more.writeTo("main.sales.orders_copy").append()
+    assert len(mlemu.unity_catalog.read_table("main.sales.orders_copy")) == 2
+    # The SDK sees what Spark wrote.
+    assert [c.name for c in WorkspaceClient().tables.get("main.sales.orders_copy").columns] == ["id", "amount"]
+
+    # The feature-engineering client takes and returns Spark DataFrames.
+    fe = FeatureEngineeringClient()
+    fe.create_table(name="main.sales.customer_features", primary_keys="id",
+                    df=spark.createDataFrame(pd.DataFrame({"id": [1, 2], "spend": [3.0, 4.0]})))
+    features = fe.read_table(name="main.sales.customer_features")
+    assert type(features).__module__.startswith("pyspark.")
+    assert features.toPandas().sort_values("id")["spend"].tolist() == [3.0, 4.0]
+
+
+def test_monitor_metric_tables_in_spark_sql(spark, mlemu):
+    """A monitor's metric tables (struct, array and map columns) read with their UC schema,
+    and the seed's drift query shape in Spark SQL over them."""
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.service.catalog import MonitorTimeSeries
+
+    from tests.server.services.monitors.conftest import inference_log
+
+    frame = inference_log()
+    mlemu.unity_catalog.ensure_schema("ml.monitoring")
+    mlemu.unity_catalog.put_table("ml.monitoring.events", frame)
+    mlemu.unity_catalog.put_table("ml.monitoring.events_baseline", frame[frame.ts < "2024-03-02"])
+    mlemu.clock.freeze(int(pd.Timestamp("2024-03-04").timestamp() * 1000))
+    WorkspaceClient().quality_monitors.create(
+        "ml.monitoring.events", output_schema_name="ml.monitoring", assets_dir="/a",
+        baseline_table_name="ml.monitoring.events_baseline",
+        time_series=MonitorTimeSeries(timestamp_col="ts", granularities=["1 day"]))
+    drift = spark.sql("""
+        SELECT cur.column_name AS feature_name,
+               AVG(cur.avg - base.avg) AS mean_drift,
+               AVG(cur.stddev - base.stddev) AS std_drift
+        FROM ml.monitoring.events_profile_metrics cur
+        JOIN ml.monitoring.events_profile_metrics base
+          ON base.column_name = cur.column_name AND base.log_type = 'BASELINE' AND base.slice_key IS NULL
+        WHERE cur.log_type = 'INPUT' AND cur.slice_key IS NULL
+          AND cur.window.end >= TIMESTAMP '2024-03-04' - INTERVAL 7 DAYS
+        GROUP BY cur.column_name
+        HAVING ABS(mean_drift) > 0.1
+    """).toPandas()
+    day = frame.assign(day=frame.ts.dt.normalize()).groupby("day")
+    expected = (day.amount.mean() - frame[frame.ts < "2024-03-02"].amount.mean()).mean()
+    assert "amount" in set(drift.feature_name)
+    assert drift.set_index("feature_name").loc["amount", "mean_drift"] == pytest.approx(expected)
+    ks = spark.sql("SELECT ks_test.pvalue AS p FROM ml.monitoring.events_drift_metrics "
+                   "WHERE drift_type = 'CONSECUTIVE' AND column_name = 'amount' AND slice_key IS NULL "
+                   "ORDER BY window.start").toPandas()
+    assert len(ks) == 2 and ks.p.iloc[-1] < 0.01
