@@ -86,15 +86,16 @@ class Workspace(WorkspaceState):
     @classmethod
     def load(cls, path: str | os.PathLike[str], **kwargs: Any) -> "Workspace":
         """A workspace with the state of the export at ``path``. ``kwargs`` (e.g. ``token``,
-        ``artifact_root``) go to the constructor; its identity comes from the export."""
-        meta, snap = persistence.read_export(path)
-        ident = meta["workspace"]
+        ``artifact_root``) go to the constructor; its identity comes from the export. An old
+        (pickle) or malformed file raises :class:`mlemu.toolkit.persistence.UnreadableExport`."""
+        archive = persistence.read_export(path)  # refuses pickles and malformed files
+        ident = archive.manifest["workspace"]
         kwargs.setdefault("workspace_id", ident["workspace_id"])
         kwargs.setdefault("user_name", ident["user_name"])
         kwargs.setdefault("seed", ident.get("seed") or 0)
         kwargs.setdefault("host", ident.get("host"))
         ws = cls(**kwargs)
-        ws.restore(snap)
+        persistence.restore_data(ws, archive)
         if kwargs.get("token"):  # a token asked for is accepted beside the export's own
             ws.tokens.add(ws.token)
         return ws

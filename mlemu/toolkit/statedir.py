@@ -166,7 +166,7 @@ def open_state_dir(directory: str, factory: Callable[..., "Workspace"], **kwargs
     covered = int(meta.get("checkpoint_seq", 0))
     old = meta.get("checkpoint")
     if old:
-        ws.restore(persistence.read_export(os.path.join(directory, old))[1])
+        persistence.restore_data(ws, persistence.read_export(os.path.join(directory, old)))
     last = replay(ws, read_records(wal), covered)
     # Checkpoint under a new name, then point meta.json at it (the atomic switch), then drop
     # the old one and the log: a crash at any step leaves a consistent checkpoint + log.

@@ -10,6 +10,7 @@ from mlemu.server.wire.service import Service
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
 from mlemu_secrets.state import Secrets
+from mlemu_secrets import persist
 
 routes = RouteTable("secrets")
 
@@ -82,4 +83,4 @@ def list_secrets(req: Request) -> dict:
     return {"secrets": [{"key": k, "last_updated_timestamp": ts} for k, ts in keys]}
 
 
-SERVICE = Service("secrets", routes, state=Secrets, description="Secrets API (example plugin)")
+SERVICE = Service("secrets", routes, state=Secrets, persist=persist, description="Secrets API (example plugin)")

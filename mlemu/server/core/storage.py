@@ -311,8 +311,38 @@ class Storage:
         return {"dirs": sorted(set(dirs)), "files": dict(sorted(files.items())),
                 "mtime": dict(sorted(self._mtime.items()))}
 
+    def contents(self) -> tuple[list[str], list[tuple[str, Any]], dict[str, int]]:
+        """Directories, files and mtimes for an export, sorted by path. Files come as
+        ``(path, buffer)``: in memory a view of the stored bytes (not a copy; release it
+        after use), on disk the bytes read."""
+        if self._local:
+            dump = self.dump(portable=True)
+            return dump["dirs"], list(dump["files"].items()), dump["mtime"]
+        dirs = sorted({d if d.startswith("/") else "/" + d for d in self.fs.pseudo_dirs if d})
+        files = [(k, self.fs.store[k].getbuffer()) for k in sorted(self.fs.store)]
+        return dirs, files, dict(sorted(self._mtime.items()))
+
+    @staticmethod
+    def check_saved_path(path: Any) -> str:
+        """A namespaced path from a saved workspace (``/files/Volumes/...``), or ValueError:
+        it must be clean (:func:`normalize`) and under one of :data:`NAMESPACES`."""
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(f"not an absolute path: {path!r}")
+        try:
+            clean = normalize(path)
+        except ApiError as e:
+            raise ValueError(f"{path!r}: {e.message}") from None
+        ns = clean.split("/")[1] if clean != "/" else ""
+        if clean != path or ns not in NAMESPACES:
+            raise ValueError(f"not a clean path under /{'|/'.join(NAMESPACES)}: {path!r}")
+        return clean
+
     def load(self, dump: dict[str, Any]) -> None:
-        """Replace every file and directory with those of a :meth:`dump` answer."""
+        """Replace every file and directory with those of a :meth:`dump` answer (paths of the
+        portable form must pass :meth:`check_saved_path`)."""
+        if "store" not in dump:
+            for path in [*dump["dirs"], *dump["files"], *dump["mtime"]]:
+                self.check_saved_path(path)
         if "store" in dump:  # shared in-memory form
             self.fs.store.clear()
             self.fs.store.update(dump["store"])

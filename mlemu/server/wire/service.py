@@ -1,5 +1,5 @@
-"""A Service: one emulated Databricks service as the plugin registry sees it (its routes and
-a factory for its per-workspace state)."""
+"""A Service: one emulated Databricks service as the plugin registry sees it (its routes, a
+factory for its per-workspace state, and how that state is saved as data)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,3 +20,6 @@ class Service:
     routes: RouteTable
     state: Callable[["WorkspaceState"], Any] | None = None
     description: str = ""
+    #: How the state becomes data and back for exports and ``--state-dir`` (a module with
+    #: ``dump(state)`` and ``load(ws, data)``: :class:`mlemu.server.core.persist.Persister`).
+    persist: Any = None

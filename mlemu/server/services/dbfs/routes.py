@@ -11,6 +11,7 @@ from mlemu.server.services.dbfs.wire import (
     AddBlockArgs, CloseArgs, CreateArgs, DeleteArgs, MoveArgs, PathArgs, PutArgs, ReadArgs, file_info)
 from mlemu.server.wire.request import Reply, Request
 from mlemu.server.wire.routing import RouteTable
+from mlemu.server.services.dbfs import persist
 
 routes = RouteTable("dbfs")
 
@@ -102,4 +103,4 @@ def raw_download(req: Request, path: str) -> Reply:
     return Reply(200, data, {"content-type": "application/octet-stream"})
 
 
-SERVICE = Service("dbfs", routes, state=Dbfs, description="DBFS: JSON API and the legacy /dbfs proxy")
+SERVICE = Service("dbfs", routes, state=Dbfs, persist=persist, description="DBFS: JSON API and the legacy /dbfs proxy")

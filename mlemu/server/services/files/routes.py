@@ -23,6 +23,7 @@ from mlemu.server.wire.paging import page_body
 from mlemu.server.wire.app import NOT_EMULATED_HINT
 from mlemu.server.wire.request import Reply, Request
 from mlemu.server.wire.routing import RouteTable
+from mlemu.server.services.files import persist
 
 routes = RouteTable("files")
 
@@ -213,5 +214,5 @@ def presigned_put(req: Request, token: str, path: str) -> Reply:
     return Reply(200, b"", {"etag": etag_of(req.body)})
 
 
-SERVICE = Service("files", routes, state=Files,
+SERVICE = Service("files", routes, state=Files, persist=persist,
                   description="Files API (volumes, UC model files, MLflow artifacts) and pre-signed URLs")

@@ -13,6 +13,7 @@ from mlemu.server.services.mlflow_artifacts.wire import (
 from mlemu.server.wire.paging import page_body
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
+from mlemu.server.services.mlflow_artifacts import persist
 
 routes = RouteTable("mlflow_artifacts")
 
@@ -83,5 +84,5 @@ def list_model_artifacts(req: Request, model_id: str) -> dict:
     return page_body("files", [file_info(e) for e in entries], token)
 
 
-SERVICE = Service("mlflow_artifacts", routes, state=MlflowArtifacts,
+SERVICE = Service("mlflow_artifacts", routes, state=MlflowArtifacts, persist=persist,
                   description="MLflow artifact credentials (pre-signed URLs) and artifact listings")

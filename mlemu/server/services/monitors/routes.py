@@ -8,6 +8,7 @@ from mlemu.server.services.monitors.state import Monitors
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
 from mlemu.server.wire.service import Service
+from mlemu.server.services.monitors import persist
 
 routes = RouteTable("monitors")
 
@@ -180,5 +181,5 @@ def dq_cancel_refresh(req: Request, object_type: str, object_id: str, refresh_id
     return {"refresh": wire.dq_refresh(monitor, m.cancel_refresh(monitor.table_name, refresh_id))}
 
 
-SERVICE = Service("monitors", routes, state=Monitors,
+SERVICE = Service("monitors", routes, state=Monitors, persist=persist,
                   description="Lakehouse monitoring: quality monitors, data profiling, metric tables")

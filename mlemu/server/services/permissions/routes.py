@@ -6,6 +6,7 @@ from mlemu.server.services.permissions.state import Permissions
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
 from mlemu.server.wire.service import Service
+from mlemu.server.services.permissions import persist
 
 routes = RouteTable("permissions")
 P = "/api/2.0/permissions/<object_type>/<object_id>"
@@ -43,5 +44,5 @@ def get_permission_levels(req: Request, object_type: str, object_id: str) -> dic
     return wire.levels_out(perms.existing(object_type, object_id))
 
 
-SERVICE = Service("permissions", routes, state=Permissions,
+SERVICE = Service("permissions", routes, state=Permissions, persist=persist,
                   description="Object permissions: experiments, registered models, serving endpoints, folders")

@@ -8,6 +8,7 @@ from mlemu.server.wire.paging import page_body
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
 from mlemu.server.wire.service import Service
+from mlemu.server.services.prompts import persist
 
 routes = RouteTable("prompts")
 
@@ -168,4 +169,4 @@ def link_to_traces(req: Request) -> dict:
     return {}
 
 
-SERVICE = Service("prompts", routes, state=Prompts, description="Prompts registered in Unity Catalog")
+SERVICE = Service("prompts", routes, state=Prompts, persist=persist, description="Prompts registered in Unity Catalog")

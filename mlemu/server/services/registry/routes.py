@@ -21,6 +21,7 @@ from mlemu.server.services.unity_catalog.paging import page_size, paginate
 from mlemu.server.wire.paging import page_body
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
+from mlemu.server.services.registry import persist
 
 routes = RouteTable("registry")
 
@@ -354,5 +355,5 @@ def sdk_delete_version(req: Request, full_name: str, version: str) -> dict:
     return {}
 
 
-SERVICE = Service("registry", routes, state=Registry,
+SERVICE = Service("registry", routes, state=Registry, persist=persist,
                   description="Unity Catalog model registry (mlflow databricks-uc and SDK models API)")

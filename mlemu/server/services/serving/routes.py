@@ -14,6 +14,7 @@ from mlemu.server.services.serving.state import Serving
 from mlemu.server.wire.request import Reply, Request
 from mlemu.server.wire.routing import RouteTable
 from mlemu.server.wire.service import Service
+from mlemu.server.services.serving import persist
 
 routes = RouteTable("serving")
 
@@ -145,5 +146,5 @@ def _invoke(req: Request, name: str, entity: str | None) -> Reply:
     return Reply(answer.status, answer.body, headers, journal_body=LazyJson(answer.body))
 
 
-SERVICE = Service("serving", routes, state=Serving,
+SERVICE = Service("serving", routes, state=Serving, persist=persist,
                   description="Model Serving: endpoints, configs, traffic, invocations, inference tables")

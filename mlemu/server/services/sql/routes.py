@@ -12,6 +12,7 @@ from mlemu.server.services.sql.state import SqlService, Statement, chunk_path
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
 from mlemu.server.wire.service import Service
+from mlemu.server.services.sql import persist
 
 routes = RouteTable("sql")
 
@@ -155,5 +156,5 @@ def delete_session(req: Request, session_id: str) -> dict:
     return {}
 
 
-SERVICE = Service("sql", routes, state=SqlService,
+SERVICE = Service("sql", routes, state=SqlService, persist=persist,
                   description="Databricks SQL: warehouses, statement execution, SEA sessions")

@@ -17,6 +17,7 @@ from mlemu.server.wire.paging import page_body
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
 from mlemu.server.wire.service import Service
+from mlemu.server.services.tracing import persist
 
 routes = RouteTable("tracing")
 
@@ -212,5 +213,5 @@ def evaluation_usage_events(req: Request) -> dict:
     return {}
 
 
-SERVICE = Service("tracing", routes, state=Tracing,
+SERVICE = Service("tracing", routes, state=Tracing, persist=persist,
                   description="MLflow traces stored in experiments (V3 and v2 APIs), assessments")

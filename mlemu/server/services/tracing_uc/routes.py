@@ -17,6 +17,7 @@ from mlemu.server.wire.paging import page_body
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
 from mlemu.server.wire.service import Service
+from mlemu.server.services.tracing_uc import persist
 
 routes = RouteTable("tracing_uc")
 
@@ -167,5 +168,5 @@ def otlp_export(req: Request) -> dict:
     return {}
 
 
-SERVICE = Service("tracing_uc", routes, state=UcTraceStorage,
+SERVICE = Service("tracing_uc", routes, state=UcTraceStorage, persist=persist,
                   description="MLflow traces kept in Unity Catalog (V4 trace API, trace locations, OTLP ingest)")

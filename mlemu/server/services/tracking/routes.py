@@ -12,6 +12,7 @@ from mlemu.server.services.tracking.state import Tracking
 from mlemu.server.wire.paging import page_body
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
+from mlemu.server.services.tracking import persist
 
 routes = RouteTable("tracking")
 
@@ -319,5 +320,5 @@ def log_logged_model_params(req: Request, model_id: str) -> dict:
     return {}
 
 
-SERVICE = Service("tracking", routes, state=Tracking,
+SERVICE = Service("tracking", routes, state=Tracking, persist=persist,
                   description="MLflow tracking: experiments, runs, metrics, logged models")

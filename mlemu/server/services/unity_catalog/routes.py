@@ -9,6 +9,7 @@ from mlemu.server.services.unity_catalog.state import UnityCatalog
 from mlemu.server.wire.paging import page_body
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
+from mlemu.server.services.unity_catalog import persist
 
 routes = RouteTable("unity_catalog")
 
@@ -160,5 +161,5 @@ def delete_table(req: Request, full_name: str) -> dict:
     return {}
 
 
-SERVICE = Service("unity_catalog", routes, state=UnityCatalog,
+SERVICE = Service("unity_catalog", routes, state=UnityCatalog, persist=persist,
                   description="Unity Catalog namespace: catalogs, schemas, tables")

@@ -16,6 +16,7 @@ from mlemu.server.wire.service import Service
 from mlemu.server.services.workspace_files.state import WorkspaceFiles
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
+from mlemu.server.services.workspace_files import persist
 
 routes = RouteTable("workspace")
 
@@ -120,5 +121,5 @@ def _multipart(req: Request) -> tuple[dict[str, Any], bytes | None]:
     return fields, content
 
 
-SERVICE = Service("workspace_files", routes, state=WorkspaceFiles,
+SERVICE = Service("workspace_files", routes, state=WorkspaceFiles, persist=persist,
                   description="Workspace folders (experiments are objects in them)")

@@ -16,6 +16,7 @@ from mlemu.server.wire.paging import page_body
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
 from mlemu.server.wire.service import Service
+from mlemu.server.services.workspace_registry import persist
 
 routes = RouteTable("workspace_registry")
 
@@ -319,6 +320,6 @@ def delete_comment(req: Request) -> dict:
     return {}
 
 
-SERVICE = Service("workspace_registry", routes, state=WorkspaceRegistry,
+SERVICE = Service("workspace_registry", routes, state=WorkspaceRegistry, persist=persist,
                   description="Workspace model registry (mlflow registry URI databricks, "
                               "SDK w.model_registry): stages, transition requests, comments")
