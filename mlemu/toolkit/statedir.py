@@ -1,24 +1,26 @@
-"""A durable workspace for ``mlemu serve --state-dir DIR``: a write-ahead log of requests,
-replayed over the last checkpoint when the server starts again.
+"""A durable workspace for ``mlemu serve --state-dir DIR``: a write-ahead log of the requests
+that changed state, replayed over the last checkpoint when the server starts again.
 
-Every request that can change state (any method but GET/HEAD, and a read that drew an id)
-is appended to ``DIR/wal.log`` and fsynced *before* its answer is sent, so an answer a client
-received is never lost, even to SIGKILL. Replay is exact because the workspace is
-deterministic: ids come from the seeded generator, and each record carries the workspace
-clock's reading, which replay pins while the request runs again. A record torn by a crash
-(never acknowledged) ends the replay.
+**What is logged.** Requests run one at a time; each is appended to ``DIR/wal.log`` and
+fsynced *before* its answer is sent when it changed state: every write (any method but
+GET/HEAD), and every read that did (drew an id, changed a file, created a service's state, or
+moved state on: a poll of a SQL statement, a serving endpoint, a registration or a monitor
+refresh, which the services report with ``ws.note_change()``). A read runs once, never again
+to be logged. Replay is exact because the workspace is deterministic: ids come from the seeded
+generator, and each request runs, live and in replay, with the wall clock held at the reading
+its record keeps (:meth:`mlemu.server.core.clock.Clock.hold`). So a restart rebuilds exactly
+what was acknowledged, object for object (tests/toolkit/test_state_dir_replay.py).
+
+**What is not logged.** Token headers (``Authorization``, cookies, anything naming a token,
+secret or key): a record says only whether the request carried a valid token, and replay
+presents the workspace's own. Fault rules, the journal and control-plane exports are not
+state; a request a fault answered is not logged.
 
 On start the server replays, then checkpoints: ``DIR/checkpoint-<seq>.zip`` (an export,
 docs/persistence.md, covering the log up to ``seq``) is written, ``DIR/meta.json`` is
 atomically switched to it, and only then are the old checkpoint and the log dropped.
 ``meta.json`` also keeps the workspace's identity, token and URL-signing secret, so clients
-keep working across restarts. Fault rules and the journal are not state: they are not kept,
-and a request a fault answered is not logged.
-
-Layout: ``meta.json``, ``checkpoint-<seq>.zip``, ``wal.log``: records of
-``<4-byte big-endian length><4-byte CRC-32><JSON>``, the JSON holding ``seq``, ``clock``
-(``now_ms``, ``pinned_ms``, ``offset_ms``), ``method``, ``path``, ``query``, ``headers``,
-``base_url`` and ``body`` (base64).
+keep working across restarts. Records: :mod:`mlemu.toolkit.wal`.
 """
 from __future__ import annotations
 
@@ -26,21 +28,29 @@ import base64
 import json
 import os
 import secrets
-import struct
 import threading
-import zlib
 from typing import TYPE_CHECKING, Any, Callable
+
+from mlemu.toolkit import wal
 
 if TYPE_CHECKING:
     from mlemu.workspace import Workspace
 
-FORMAT_VERSION = 1
-_HEAD = struct.Struct(">II")
+FORMAT_VERSION = 2
+#: Header names never written to the log (and any name containing one of :data:`_SECRET_PARTS`).
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+_SECRET_PARTS = ("token", "secret", "password", "api-key", "apikey", "credential", "auth")
+#: What replay sends for a request whose token was not accepted (so it is refused again).
+_REFUSED_TOKEN = "Bearer mlemu-replay-refused-token"
+
+Answer = tuple[int, dict[str, str], bytes]
 
 
 def _write_atomic(path: str, data: bytes) -> None:
     tmp = f"{path}.tmp"
-    with open(tmp, "wb") as fh:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), 0o600)
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -56,33 +66,73 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-def read_records(path: str) -> list[dict[str, Any]]:
-    """The whole records of a log, in order; a torn or corrupt tail is left out."""
-    if not os.path.exists(path):
-        return []
-    with open(path, "rb") as fh:
-        data = fh.read()
-    out, pos = [], 0
-    while pos + _HEAD.size <= len(data):
-        length, crc = _HEAD.unpack_from(data, pos)
-        body = data[pos + _HEAD.size: pos + _HEAD.size + length]
-        if len(body) < length or zlib.crc32(body) != crc:
-            break
-        out.append(json.loads(body))
-        pos += _HEAD.size + length
+def scrub_headers(headers: dict[str, str] | None) -> dict[str, str]:
+    """The headers a record may keep: none that carries a credential."""
+    out = {}
+    for k, v in (headers or {}).items():
+        name = k.lower()
+        if name in _SECRET_HEADERS or any(p in name for p in _SECRET_PARTS):
+            continue
+        out[k] = v
     return out
 
 
-class DurableWorkspace:
-    """What the loopback server answers with: the workspace, with every state-changing
-    request logged durably before its answer leaves (see the module docstring)."""
+def _auth_of(ws: "Workspace", headers: dict[str, str] | None) -> str:
+    """``"none"``, ``"valid"`` or ``"refused"``: what the request's Authorization header was."""
+    values = [v for k, v in (headers or {}).items() if k.lower() == "authorization"]
+    if not values:
+        return "none"
+    scheme, _, token = values[0].partition(" ")
+    ok = len(values) == 1 and "," not in values[0] and scheme.lower() == "bearer" and token.strip() in ws.tokens
+    return "valid" if ok else "refused"
 
-    def __init__(self, ws: "Workspace", directory: str, next_seq: int) -> None:
+
+def _replay_headers(ws: "Workspace", rec: dict[str, Any]) -> dict[str, str]:
+    headers = dict(rec["headers"])
+    auth = rec.get("auth")
+    if auth is None:  # a format-1 record: it kept the header itself
+        return headers
+    headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+    if auth == "valid":
+        headers["Authorization"] = f"Bearer {ws.token}"
+    elif auth == "refused":
+        headers["Authorization"] = _REFUSED_TOKEN
+    return headers
+
+
+class _Marks:
+    """The cheap signs that a request changed state (see the module docstring)."""
+
+    @staticmethod
+    def take(ws: "Workspace") -> tuple[int, ...]:
+        from mlemu.toolkit.persistence import service_names
+        return (ws.ids.draws, ws.storage.changes, ws.read_changes, len(service_names(ws)))
+
+
+def run_held(ws: "Workspace", wall_ms: int, call: Callable[[], Answer]) -> Answer:
+    """Run ``call`` with the workspace's wall clock held at ``wall_ms`` (live and in replay)."""
+    with ws.clock.hold(wall_ms):
+        return call()
+
+
+class DurableWorkspace:
+    """What the loopback server answers with: the workspace, with every request that changed
+    state logged durably before its answer leaves (see the module docstring).
+
+    ``verify=True`` (tests) also compares the whole state before and after every request it
+    does not log, and lists in :attr:`unlogged_changes` the operations that changed it anyway
+    (then logs them): a read that moves state on without saying so."""
+
+    def __init__(self, ws: "Workspace", directory: str, next_seq: int, verify: bool = False) -> None:
         self.workspace = ws
         self.directory = directory
         self._lock = threading.Lock()
         self._seq = next_seq
-        self._wal = open(os.path.join(directory, "wal.log"), "ab")
+        fd = os.open(os.path.join(directory, "wal.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        self._wal = os.fdopen(fd, "ab")
+        self.verify = verify
+        self.unlogged_changes: list[str] = []
 
     @property
     def host(self) -> str:
@@ -90,26 +140,30 @@ class DurableWorkspace:
 
     def handle(self, method: str, path: str, query_string: str = "",
                headers: dict[str, str] | None = None, body: bytes = b"",
-               base_url: str | None = None, raise_internal: bool = False) -> tuple[int, dict[str, str], bytes]:
+               base_url: str | None = None, raise_internal: bool = False) -> Answer:
         ws = self.workspace
-        if method.upper() in ("GET", "HEAD") and not ws.faults:
-            draws = ws.ids.draws
-            answer = ws.handle(method, path, query_string, headers, body, base_url, raise_internal)
-            if ws.ids.draws == draws:
-                return answer
-            # a read that drew an id: rare; log it after the fact under the lock
+        write = method.upper() not in ("GET", "HEAD")
         with self._lock:
-            clock = {"now_ms": ws.clock.now_ms(), "pinned_ms": ws.clock._pinned_ms,
-                     "offset_ms": ws.clock._offset_ms}
+            clock = {"pinned_ms": ws.clock._pinned_ms, "offset_ms": ws.clock._offset_ms}
+            wall_ms = ws.clock.wall_ms()
+            auth = _auth_of(ws, headers)
+            marks = _Marks.take(ws)
             hits = sum(f.hits for f in ws.faults)
-            answer = ws.handle(method, path, query_string, headers, body, base_url, raise_internal)
+            before = _fingerprint(ws) if self.verify and not write else None
+            answer = run_held(ws, wall_ms, lambda: ws.handle(method, path, query_string, headers, body,
+                                                               base_url, raise_internal))
             if (hits != sum(f.hits for f in ws.faults) and answer[0] >= 400) or _not_state(path):
                 return answer
-            record = {"seq": self._seq, "clock": clock, "method": method, "path": path,
-                      "query": query_string, "headers": dict(headers or {}), "base_url": base_url,
-                      "body": base64.b64encode(body).decode()}
-            payload = json.dumps(record, sort_keys=True).encode()
-            self._wal.write(_HEAD.pack(len(payload), zlib.crc32(payload)) + payload)
+            changed = write or _Marks.take(ws) != marks
+            if before is not None and not changed and _fingerprint(ws) != before:
+                self.unlogged_changes.append(f"{method.upper()} {path}")
+                changed = True
+            if not changed:
+                return answer
+            record = {"seq": self._seq, "wall_ms": wall_ms, "clock": clock, "method": method,
+                      "path": path, "query": query_string, "headers": scrub_headers(headers),
+                      "auth": auth, "base_url": base_url, "body": base64.b64encode(body).decode()}
+            self._wal.write(wal.encode(record))
             self._wal.flush()
             os.fsync(self._wal.fileno())
             self._seq += 1
@@ -119,36 +173,50 @@ class DurableWorkspace:
         self._wal.close()
 
 
+def _fingerprint(ws: "Workspace") -> bytes:
+    """The whole state as saved data (for ``verify``: slow)."""
+    from mlemu.toolkit import persistence
+
+    with ws.lock:
+        data, files = persistence.to_data(ws)
+        for _, buf in files:
+            if isinstance(buf, memoryview):
+                buf.release()
+    return persistence.dumps_json(data)
+
+
 def _not_state(path: str) -> bool:
-    """Control-plane calls that change no workspace state (faults, the journal)."""
-    return path.startswith(("/__mlemu__/faults", "/__mlemu__/journal"))
+    """Control-plane calls that change no workspace state (faults, the journal, exports)."""
+    return path.startswith(("/__mlemu__/faults", "/__mlemu__/journal", "/__mlemu__/export"))
 
 
 def replay(ws: "Workspace", records: list[dict[str, Any]], after_seq: int) -> int:
     """Apply logged requests with ``seq > after_seq`` to ``ws``; return the last seq seen."""
     last = after_seq
-    clock = ws.clock
     for rec in records:
         if rec["seq"] <= after_seq:
             continue
         c = rec["clock"]
-        clock._pinned_ms, clock._offset_ms = c["now_ms"], 0
-        ws.handle(rec["method"], rec["path"], rec["query"], rec["headers"],
-                  base64.b64decode(rec["body"]), rec["base_url"])
+        ws.clock._pinned_ms, ws.clock._offset_ms = c["pinned_ms"], c["offset_ms"]
+        wall_ms = rec["wall_ms"] if "wall_ms" in rec else c["now_ms"] - c["offset_ms"]
+        body = base64.b64decode(rec["body"])
+        run_held(ws, wall_ms, lambda: ws.handle(rec["method"], rec["path"], rec["query"],
+                                                _replay_headers(ws, rec), body, rec["base_url"]))
         last = rec["seq"]
-        clock._pinned_ms, clock._offset_ms = c["pinned_ms"], c["offset_ms"]
     return last
 
 
-def open_state_dir(directory: str, factory: Callable[..., "Workspace"], **kwargs: Any) -> DurableWorkspace:
+def open_state_dir(directory: str, factory: Callable[..., "Workspace"], verify: bool = False,
+                   **kwargs: Any) -> DurableWorkspace:
     """The workspace kept in ``directory``: created (``kwargs`` go to ``factory``) or
     recovered (identity, token and secret from ``meta.json``; checkpoint, then the log),
     then checkpointed so the log starts empty."""
     from mlemu.toolkit import persistence
 
-    os.makedirs(directory, exist_ok=True)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    os.chmod(directory, 0o700)
     meta_path = os.path.join(directory, "meta.json")
-    wal = os.path.join(directory, "wal.log")
+    wal_path = os.path.join(directory, "wal.log")
     if os.path.exists(meta_path):
         with open(meta_path, encoding="utf-8") as fh:
             meta = json.load(fh)
@@ -160,6 +228,7 @@ def open_state_dir(directory: str, factory: Callable[..., "Workspace"], **kwargs
         kwargs.setdefault("secret", secrets.token_bytes(32))
         meta = {"format_version": FORMAT_VERSION, "checkpoint_seq": 0, "checkpoint": None}
     ws = factory(**kwargs)
+    meta["format_version"] = FORMAT_VERSION
     meta["workspace"] = {"seed": ws.seed, "workspace_id": ws.workspace_id,
                          "user_name": ws.user.user_name, "token": ws.token}
     meta["secret"] = ws.secret.hex()
@@ -167,7 +236,10 @@ def open_state_dir(directory: str, factory: Callable[..., "Workspace"], **kwargs
     old = meta.get("checkpoint")
     if old:
         persistence.restore_data(ws, persistence.read_export(os.path.join(directory, old)))
-    last = replay(ws, read_records(wal), covered)
+    log = wal.read_log(wal_path)
+    if log.damage is not None:
+        raise log.damage
+    last = replay(ws, log.records, covered)
     # Checkpoint under a new name, then point meta.json at it (the atomic switch), then drop
     # the old one and the log: a crash at any step leaves a consistent checkpoint + log.
     if last > covered or not old:
@@ -178,5 +250,5 @@ def open_state_dir(directory: str, factory: Callable[..., "Workspace"], **kwargs
     for stale in os.listdir(directory):
         if stale.startswith("checkpoint-") and stale != meta["checkpoint"]:
             os.unlink(os.path.join(directory, stale))
-    _write_atomic(wal, b"")  # every record is now in the checkpoint
-    return DurableWorkspace(ws, directory, last + 1)
+    _write_atomic(wal_path, b"")  # every record is now in the checkpoint
+    return DurableWorkspace(ws, directory, last + 1, verify=verify)

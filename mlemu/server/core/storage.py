@@ -117,6 +117,8 @@ class Storage:
     def __init__(self, clock: "Clock", root: str | None = None) -> None:
         self._clock = clock
         self._mtime: dict[str, int] = {}
+        #: Bumped by every change (a durable server logs a read that changed files).
+        self.changes = 0
         if root is None:
             fs = _memory_fs()
         else:
@@ -218,6 +220,7 @@ class Storage:
     # -- changes ---------------------------------------------------------------------------
     def write(self, ns: Namespace, path: str, data: bytes, overwrite: bool = True) -> FileInfo:
         """Create or replace a file, creating its parent directories."""
+        self.changes += 1
         full = self._full(ns, path)
         if full == f"/{ns}" or self.fs.isdir(full):
             raise ApiError("INVALID_PARAMETER_VALUE", f"The path is a directory: {normalize(path)}")
@@ -231,6 +234,7 @@ class Storage:
 
     def mkdirs(self, ns: Namespace, path: str) -> None:
         """Create a directory and its parents; an existing directory is fine."""
+        self.changes += 1
         full = self._full(ns, path)
         if self.fs.isfile(full):
             raise ApiError("RESOURCE_ALREADY_EXISTS", f"A file exists at path {normalize(path)}")
@@ -238,6 +242,7 @@ class Storage:
 
     def delete(self, ns: Namespace, path: str, recursive: bool = False) -> bool:
         """Delete a file or directory; return False when nothing was there."""
+        self.changes += 1
         full = self._full(ns, path)
         if full == f"/{ns}":
             raise ApiError("INVALID_PARAMETER_VALUE", "The root directory cannot be deleted.")
@@ -256,6 +261,7 @@ class Storage:
 
     def move(self, ns: Namespace, src: str, dst: str) -> None:
         """Move a file or a directory tree; the destination must not exist."""
+        self.changes += 1
         src_full, dst_full = self._full(ns, src), self._full(ns, dst)
         st = self.stat(ns, src)
         if st is None:
@@ -340,6 +346,7 @@ class Storage:
     def load(self, dump: dict[str, Any]) -> None:
         """Replace every file and directory with those of a :meth:`dump` answer (paths of the
         portable form must pass :meth:`check_saved_path`)."""
+        self.changes += 1
         if "store" not in dump:
             for path in [*dump["dirs"], *dump["files"], *dump["mtime"]]:
                 self.check_saved_path(path)

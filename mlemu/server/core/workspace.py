@@ -72,6 +72,8 @@ class WorkspaceState:
         self._state_factories: Mapping[str, StateFactory] = dict(state_factories or {})
         #: Plugin hooks services may call (pluggy's ``HookRelay``; None without a registry).
         self.hooks: Any = None
+        #: Bumped by :meth:`note_change` (reads that move state on).
+        self.read_changes = 0
 
     def __repr__(self) -> str:
         return f"<mlemu.Workspace {self.host} id={self.workspace_id}>"
@@ -86,6 +88,11 @@ class WorkspaceState:
             if name not in self.__dict__:
                 self.__dict__[name] = factory(self)
         return self.__dict__[name]
+
+    def note_change(self) -> None:
+        """A read (a poll) moved state on: a ``--state-dir`` server must log that request, as
+        it logs every write, or a restart would not rebuild what the client saw."""
+        self.read_changes += 1
 
     # -- auth ------------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> None:

@@ -295,8 +295,10 @@ class Monitors:
         for r in monitor.refreshes:
             if r.state == "PENDING" and not self.synchronous:
                 r.state = "RUNNING"
+                self._ws.note_change()
             elif r.state == "RUNNING":
                 self._execute(monitor, r)
+                self._ws.note_change()
 
     def _execute(self, monitor: Monitor, r: Refresh) -> None:
         """Compute and write the metric tables; the refresh ends SUCCESS or FAILED."""

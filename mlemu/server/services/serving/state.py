@@ -131,6 +131,7 @@ class Serving:
         if endpoint is None:
             raise not_found(f"Endpoint with name '{name}' does not exist.")
         if poll and endpoint.config_update == IN_PROGRESS:
+            self._ws.note_change()
             if endpoint.polls_left > 0:
                 endpoint.polls_left -= 1
             else:

@@ -222,8 +222,10 @@ class SqlService:
         st = self.get_statement(statement_id)
         if st.state == "PENDING":
             st.state = "RUNNING"
+            self._ws.note_change()
         elif st.state == "RUNNING":
             self._run(st)
+            self._ws.note_change()
         return st
 
     def cancel(self, statement_id: str) -> None:

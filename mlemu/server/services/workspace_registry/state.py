@@ -465,6 +465,7 @@ class WorkspaceRegistry:
         """Registrations started by an earlier call have finished by now."""
         for mv in model.versions.values():
             if mv.status == PENDING and mv.registration_problem is not None:
+                self._ws.note_change()
                 problem, mv.registration_problem = mv.registration_problem, None
                 mv.status, mv.status_message = (FAILED, problem) if problem else (READY, "")
                 if problem:

@@ -1,0 +1,126 @@
+"""The record format of a ``--state-dir`` write-ahead log (``wal.log``), and reading it back
+strictly: a torn tail (a write the crash cut short, never acknowledged) ends the log; any
+other damage is reported, naming the record, never skipped silently.
+
+A record is ``<4-byte big-endian length><4-byte CRC-32 of the JSON><JSON>``; the JSON is an
+object with at least ``seq`` (consecutive), ``wall_ms``, ``clock``, ``method``, ``path``,
+``query``, ``headers``, ``auth``, ``base_url`` and the body (``body``: base64, or
+``body_sha256`` + ``body_size`` for a body kept in the blob store).
+"""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+HEAD = struct.Struct(">II")
+#: The largest record a server writes (bodies over :data:`INLINE_BODY_MAX` go to the blob
+#: store); a length field above it is damage, not a record.
+MAX_RECORD = 1 << 20
+#: Request bodies up to this size are kept in the record itself (base64).
+INLINE_BODY_MAX = 64 * 1024
+
+#: The keys every record has, with their JSON types.
+_KEYS: dict[str, tuple[type, ...]] = {
+    "seq": (int,), "clock": (dict,), "method": (str,), "path": (str,), "query": (str,),
+    "headers": (dict,), "base_url": (str, type(None)),
+}
+
+
+class WalDamage(ValueError):
+    """``wal.log`` holds a damaged record (not a torn tail): ``path``, ``record`` (1-based),
+    ``offset`` (its first byte) and ``reason``. Records before it are valid."""
+
+    def __init__(self, path: str, record: int, offset: int, reason: str) -> None:
+        super().__init__(f"{path}: record {record} (byte {offset}) is damaged: {reason}")
+        self.path, self.record, self.offset, self.reason = path, record, offset, reason
+
+
+@dataclass
+class Log:
+    """What :func:`read_log` found: the valid records, where they end, and the damage after
+    them if any (``damage`` is None for a clean log or one with only a torn tail)."""
+
+    records: list[dict[str, Any]]
+    end: int
+    damage: WalDamage | None = None
+    torn_bytes: int = 0
+
+
+def encode(record: dict[str, Any]) -> bytes:
+    payload = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
+    return HEAD.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def read_log(path: str, first_seq: int | None = None) -> Log:
+    """Read ``path`` record by record. Raises :class:`OSError` (with a message naming the
+    file) when it cannot be read as a regular file."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return Log([], 0)
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(f"{path} is not a regular file")
+    with open(path, "rb") as fh:
+        data = fh.read()
+    out: list[dict[str, Any]] = []
+    pos = 0
+    expected = first_seq
+    while pos < len(data):
+        n = len(out) + 1
+        rest = data[pos:]
+        if not rest.strip(b"\0"):  # zeros a crash left where a write was under way
+            return Log(out, pos, None, len(rest))
+        if len(rest) < HEAD.size:
+            return Log(out, pos, None, len(rest))
+        length, crc = HEAD.unpack_from(data, pos)
+        if length > MAX_RECORD or length < 2:
+            return Log(out, pos, WalDamage(path, n, pos, f"its length field says {length} bytes "
+                                           f"(a record has 2 to {MAX_RECORD})"))
+        body = data[pos + HEAD.size: pos + HEAD.size + length]
+        if len(body) < length:  # the last write, cut short: never acknowledged
+            return Log(out, pos, None, len(rest))
+        if zlib.crc32(body) != crc:
+            return Log(out, pos, WalDamage(path, n, pos, "its checksum does not match its bytes"))
+        try:
+            rec = json.loads(body)
+        except (ValueError, RecursionError) as e:
+            return Log(out, pos, WalDamage(path, n, pos, f"it is not valid JSON ({type(e).__name__})"))
+        problem = _check(rec, expected)
+        if problem:
+            return Log(out, pos, WalDamage(path, n, pos, problem))
+        expected = rec["seq"] + 1
+        out.append(rec)
+        pos += HEAD.size + length
+    return Log(out, pos)
+
+
+def _check(rec: Any, expected: int | None) -> str | None:
+    if not isinstance(rec, dict):
+        return "it is not a JSON object"
+    for key, types in _KEYS.items():
+        if key not in rec:
+            return f"it has no {key!r}"
+        if not isinstance(rec[key], types) or isinstance(rec[key], bool):
+            return f"its {key!r} has the wrong type"
+    if expected is not None and rec["seq"] != expected:
+        return f"its seq is {rec['seq']}, {expected} was expected next"
+    clock = rec["clock"]
+    if not (type(clock.get("offset_ms")) is int and (clock.get("pinned_ms") is None
+                                                    or type(clock.get("pinned_ms")) is int)):
+        return "its clock is malformed"
+    if type(rec.get("wall_ms", clock.get("now_ms"))) is not int:
+        return "it has no wall-clock reading"
+    if "body_sha256" in rec:
+        if not (isinstance(rec["body_sha256"], str) and len(rec["body_sha256"]) == 64
+                and type(rec.get("body_size")) is int):
+            return "its body reference is malformed"
+    elif not isinstance(rec.get("body"), str):
+        return "it has no body"
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in rec["headers"].items()):
+        return "its headers are malformed"
+    return None
