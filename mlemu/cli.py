@@ -21,12 +21,19 @@ def _serve(args: argparse.Namespace) -> int:
     token = args.token or "dapi" + secrets.token_hex(16)
     answerer: Any
     if args.state_dir:
-        from mlemu.toolkit.statedir import open_state_dir
+        from mlemu.toolkit.statedir import StateDirError, open_state_dir
 
         # Files live in memory and in the checkpoints: the log replays their uploads.
         root = os.path.join(args.state_dir, "")
-        answerer = open_state_dir(args.state_dir, Workspace, seed=args.seed, user_name=args.user,
-                                  token=token, journal_size=args.journal)
+        try:
+            answerer = open_state_dir(args.state_dir, Workspace, recover_prefix=args.recover_prefix,
+                                      seed=args.seed, user_name=args.user, token=token,
+                                      journal_size=args.journal)
+        except (StateDirError, OSError) as e:
+            print(f"mlemu serve: cannot open the state directory: {e}", file=sys.stderr, flush=True)
+            return 2
+        for note in answerer.notes:
+            print(f"mlemu serve: {note}", file=sys.stderr, flush=True)
         ws = answerer.workspace
     else:
         root = None if args.memory else (args.artifact_root or tempfile.mkdtemp(prefix="mlemu-"))
@@ -133,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--state-dir", default=None,
                        help="keep the whole workspace in this directory across restarts (a write-ahead "
                             "log, crash-safe; docs/persistence.md); its token wins over --token")
+    serve.add_argument("--recover-prefix", action="store_true",
+                       help="with --state-dir: when the write-ahead log has a damaged record, keep the valid "
+                            "records before it and drop the rest (the damaged log is kept as "
+                            "wal.log.damaged-N); without it the server refuses to start")
     serve.add_argument("--ui", action="store_true",
                        help="also serve the MLflow web UI of the installed mlflow (prints a login URL)")
     serve.set_defaults(func=_serve)

@@ -43,6 +43,7 @@ import sys
 import tempfile
 import threading
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
@@ -377,7 +378,10 @@ def read_export(path: str | os.PathLike[str], blobs: "BlobStore | None" = None) 
                 raise UnreadableExport(path, f"the stored file {name} is missing from the archive") from None
             if info.file_size != size:
                 raise UnreadableExport(path, f"the stored file {name} has another size than state.json says")
-            return z.read(info)
+            try:
+                return z.read(info)
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
+                raise UnreadableExport(path, f"the stored file {name} cannot be read ({e})") from None
     return Archive(path, meta, data, read)
 
 
@@ -387,7 +391,7 @@ def _json_entry(zf: zipfile.ZipFile, path: str, name: str, limit: int | None) ->
         raise UnreadableExport(path, f"{name} is larger than {limit} bytes")
     try:
         return json.loads(zf.read(info))
-    except (ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError) as e:
+    except (ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
         raise UnreadableExport(path, f"{name} is not valid JSON ({type(e).__name__}: {str(e)[:200]})") from None
 
 

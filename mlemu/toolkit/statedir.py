@@ -133,6 +133,8 @@ class DurableWorkspace:
         self._wal = os.fdopen(fd, "ab")
         self.verify = verify
         self.unlogged_changes: list[str] = []
+        #: What opening the directory had to say (``--recover-prefix``: what was dropped).
+        self.notes: list[str] = []
 
     @property
     def host(self) -> str:
@@ -206,27 +208,109 @@ def replay(ws: "Workspace", records: list[dict[str, Any]], after_seq: int) -> in
     return last
 
 
-def open_state_dir(directory: str, factory: Callable[..., "Workspace"], verify: bool = False,
-                   **kwargs: Any) -> DurableWorkspace:
-    """The workspace kept in ``directory``: created (``kwargs`` go to ``factory``) or
-    recovered (identity, token and secret from ``meta.json``; checkpoint, then the log),
-    then checkpointed so the log starts empty."""
-    from mlemu.toolkit import persistence
+class StateDirError(Exception):
+    """The state directory cannot be opened as it is (damaged, or not mlemu's): the message
+    names the file (and the log record) and what to do; nothing in the directory was changed."""
 
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    os.chmod(directory, 0o700)
-    meta_path = os.path.join(directory, "meta.json")
-    wal_path = os.path.join(directory, "wal.log")
-    if os.path.exists(meta_path):
+
+def _meta(directory: str, meta_path: str) -> dict[str, Any] | None:
+    """``meta.json``, checked; None for a new directory."""
+    if not os.path.lexists(meta_path):
+        leftovers = [n for n in os.listdir(directory)
+                     if n.startswith("checkpoint-") or (n == "wal.log" and os.path.getsize(os.path.join(directory, n)))]
+        if leftovers:
+            raise StateDirError(f"{meta_path} is missing, but {directory} holds {', '.join(sorted(leftovers))}: "
+                                "it is a damaged mlemu state directory (restore meta.json from a backup), "
+                                "or not mlemu's")
+        return None
+    try:
         with open(meta_path, encoding="utf-8") as fh:
             meta = json.load(fh)
-        if meta.get("format_version", 0) > FORMAT_VERSION:
-            raise ValueError(f"{directory} was written by a newer mlemu (format {meta['format_version']})")
+    except (OSError, ValueError, RecursionError) as e:
+        raise StateDirError(f"{meta_path} cannot be read ({type(e).__name__}: {str(e)[:200]}); "
+                            "restore it from a backup") from None
+    problem = None
+    if not isinstance(meta, dict):
+        problem = "it is not a JSON object"
+    elif type(meta.get("format_version")) is not int:
+        problem = "it has no integer format_version"
+    elif meta["format_version"] > FORMAT_VERSION:
+        problem = (f"it was written by a newer mlemu (format {meta['format_version']}; this one reads up "
+                   f"to {FORMAT_VERSION})")
+    else:
+        ws_meta = meta.get("workspace")
+        if not (isinstance(ws_meta, dict) and type(ws_meta.get("seed")) is int
+                and all(isinstance(ws_meta.get(k), str) for k in ("workspace_id", "user_name", "token"))):
+            problem = "its workspace (seed, workspace_id, user_name, token) is missing or malformed"
+        elif not isinstance(meta.get("secret"), str) or not _is_hex(meta["secret"]):
+            problem = "its secret is missing or not hexadecimal"
+        elif (type(meta.get("checkpoint_seq")) is not int or "checkpoint" not in meta
+              or not isinstance(meta["checkpoint"], (str, type(None)))):
+            problem = "its checkpoint or checkpoint_seq is missing or malformed"
+        elif meta["checkpoint"] is not None and (os.path.basename(meta["checkpoint"]) != meta["checkpoint"]
+                                                 or not meta["checkpoint"].startswith("checkpoint-")):
+            problem = "its checkpoint is not a checkpoint file name"
+    if problem:
+        raise StateDirError(f"{meta_path}: {problem}")
+    return meta
+
+
+def _is_hex(text: str) -> bool:
+    try:
+        bytes.fromhex(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _set_aside(path: str) -> str:
+    """Rename the damaged log out of the way, unchanged; return its new name."""
+    n = 1
+    while os.path.lexists(f"{path}.damaged-{n}"):
+        n += 1
+    os.replace(path, f"{path}.damaged-{n}")
+    return f"{path}.damaged-{n}"
+
+
+def open_state_dir(directory: str, factory: Callable[..., "Workspace"], verify: bool = False,
+                   recover_prefix: bool = False, **kwargs: Any) -> DurableWorkspace:
+    """The workspace kept in ``directory``: created (``kwargs`` go to ``factory``) or
+    recovered (identity, token and secret from ``meta.json``; checkpoint, then the log),
+    then checkpointed so the log starts empty.
+
+    Raises :class:`StateDirError` when the directory is damaged (nothing is changed then).
+    A damaged log record is refused unless ``recover_prefix`` (``--recover-prefix``): then
+    the records before it are kept, the log is renamed ``wal.log.damaged-N`` (unchanged),
+    and :attr:`DurableWorkspace.notes` says what was dropped."""
+    from mlemu.toolkit import persistence
+
+    if os.path.lexists(directory) and not os.path.isdir(directory):
+        raise StateDirError(f"{directory} is not a directory")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    if os.stat(directory).st_uid == os.getuid():
+        os.chmod(directory, 0o700)
+    meta_path = os.path.join(directory, "meta.json")
+    wal_path = os.path.join(directory, "wal.log")
+    meta = _meta(directory, meta_path)
+    notes: list[str] = []
+    if meta is not None:
         kwargs.update(meta["workspace"])
         kwargs["secret"] = bytes.fromhex(meta["secret"])
+        log_version = 1 if meta["format_version"] < 2 else 2
     else:
         kwargs.setdefault("secret", secrets.token_bytes(32))
         meta = {"format_version": FORMAT_VERSION, "checkpoint_seq": 0, "checkpoint": None}
+        log_version = 2
+    try:
+        log = wal.read_log(wal_path, version=log_version)
+    except OSError as e:
+        raise StateDirError(f"{wal_path} cannot be read: {e}") from None
+    if log.damage is not None and not recover_prefix:
+        d = log.damage
+        raise StateDirError(f"{d}. The server did not start and changed nothing. The {len(log.records)} "
+                            f"records before it are valid: to keep only those (and lose record {d.record} "
+                            "and every later one), start again with --recover-prefix; the damaged log is "
+                            "then kept as wal.log.damaged-N")
     ws = factory(**kwargs)
     meta["format_version"] = FORMAT_VERSION
     meta["workspace"] = {"seed": ws.seed, "workspace_id": ws.workspace_id,
@@ -235,11 +319,20 @@ def open_state_dir(directory: str, factory: Callable[..., "Workspace"], verify: 
     covered = int(meta.get("checkpoint_seq", 0))
     old = meta.get("checkpoint")
     if old:
-        persistence.restore_data(ws, persistence.read_export(os.path.join(directory, old)))
-    log = wal.read_log(wal_path)
-    if log.damage is not None:
-        raise log.damage
+        path = os.path.join(directory, old)
+        if not os.path.isfile(path):
+            raise StateDirError(f"{path} (the checkpoint meta.json names) is missing; restore it from a backup")
+        try:
+            persistence.restore_data(ws, persistence.read_export(path))
+        except persistence.UnreadableExport as e:
+            raise StateDirError(f"the checkpoint {e}; restore it from a backup") from None
+        ws.tokens.add(ws.token)  # the token meta.json gives out is accepted, whatever the checkpoint says
     last = replay(ws, log.records, covered)
+    if log.damage is not None:
+        kept = _set_aside(wal_path)
+        notes.append(f"--recover-prefix: kept the {len(log.records)} valid records of {wal_path}; "
+                     f"{log.damage.reason} at record {log.damage.record}, so it and every later record "
+                     f"were dropped; the damaged log is kept as {kept}")
     # Checkpoint under a new name, then point meta.json at it (the atomic switch), then drop
     # the old one and the log: a crash at any step leaves a consistent checkpoint + log.
     if last > covered or not old:
@@ -251,4 +344,6 @@ def open_state_dir(directory: str, factory: Callable[..., "Workspace"], verify: 
         if stale.startswith("checkpoint-") and stale != meta["checkpoint"]:
             os.unlink(os.path.join(directory, stale))
     _write_atomic(wal_path, b"")  # every record is now in the checkpoint
-    return DurableWorkspace(ws, directory, last + 1, verify=verify)
+    durable = DurableWorkspace(ws, directory, last + 1, verify=verify)
+    durable.notes = notes
+    return durable

@@ -2,7 +2,9 @@
 strictly: a torn tail (a write the crash cut short, never acknowledged) ends the log; any
 other damage is reported, naming the record, never skipped silently.
 
-A record is ``<4-byte big-endian length><4-byte CRC-32 of the JSON><JSON>``; the JSON is an
+A record is ``<4-byte big-endian length><4-byte CRC-32 of the JSON><4-byte CRC-32 of the first
+eight bytes><JSON>`` (the header's own checksum tells a damaged length from a torn tail;
+format-1 logs have no header checksum); the JSON is an
 object with at least ``seq`` (consecutive), ``wall_ms``, ``clock``, ``method``, ``path``,
 ``query``, ``headers``, ``auth``, ``base_url`` and the body (``body``: base64, or
 ``body_sha256`` + ``body_size`` for a body kept in the blob store).
@@ -17,7 +19,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-HEAD = struct.Struct(">II")
+HEAD = struct.Struct(">III")
+_HEAD_V1 = struct.Struct(">II")
 #: The largest record a server writes (bodies over :data:`INLINE_BODY_MAX` go to the blob
 #: store); a length field above it is damage, not a record.
 MAX_RECORD = 1 << 20
@@ -53,12 +56,14 @@ class Log:
 
 def encode(record: dict[str, Any]) -> bytes:
     payload = json.dumps(record, sort_keys=True, separators=(",", ":")).encode()
-    return HEAD.pack(len(payload), zlib.crc32(payload)) + payload
+    head = _HEAD_V1.pack(len(payload), zlib.crc32(payload))
+    return head + struct.pack(">I", zlib.crc32(head)) + payload
 
 
-def read_log(path: str, first_seq: int | None = None) -> Log:
-    """Read ``path`` record by record. Raises :class:`OSError` (with a message naming the
-    file) when it cannot be read as a regular file."""
+def read_log(path: str, first_seq: int | None = None, version: int = 2) -> Log:
+    """Read ``path`` record by record (``version`` 1: the older header without its own
+    checksum). Raises :class:`OSError` (with a message naming the file) when it cannot be read
+    as a regular file."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -75,13 +80,16 @@ def read_log(path: str, first_seq: int | None = None) -> Log:
         rest = data[pos:]
         if not rest.strip(b"\0"):  # zeros a crash left where a write was under way
             return Log(out, pos, None, len(rest))
-        if len(rest) < HEAD.size:
+        size = HEAD.size if version >= 2 else _HEAD_V1.size
+        if len(rest) < size:
             return Log(out, pos, None, len(rest))
-        length, crc = HEAD.unpack_from(data, pos)
+        length, crc = _HEAD_V1.unpack_from(data, pos)
+        if version >= 2 and zlib.crc32(data[pos:pos + 8]) != HEAD.unpack_from(data, pos)[2]:
+            return Log(out, pos, WalDamage(path, n, pos, "its header checksum does not match"))
         if length > MAX_RECORD or length < 2:
             return Log(out, pos, WalDamage(path, n, pos, f"its length field says {length} bytes "
                                            f"(a record has 2 to {MAX_RECORD})"))
-        body = data[pos + HEAD.size: pos + HEAD.size + length]
+        body = data[pos + size: pos + size + length]
         if len(body) < length:  # the last write, cut short: never acknowledged
             return Log(out, pos, None, len(rest))
         if zlib.crc32(body) != crc:
@@ -95,7 +103,7 @@ def read_log(path: str, first_seq: int | None = None) -> Log:
             return Log(out, pos, WalDamage(path, n, pos, problem))
         expected = rec["seq"] + 1
         out.append(rec)
-        pos += HEAD.size + length
+        pos += size + length
     return Log(out, pos)
 
 
