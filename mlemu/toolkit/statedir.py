@@ -25,6 +25,7 @@ keep working across restarts. Records: :mod:`mlemu.toolkit.wal`.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import secrets
@@ -64,6 +65,65 @@ def _fsync_dir(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class BlobStore:
+    """``DIR/blobs/<sha256>``: file contents and large request bodies, each stored once (mode
+    0600), so neither the log nor the checkpoints copy them (issue 17, defect 11). Checkpoints
+    refer to them by SHA-256 (:func:`mlemu.toolkit.persistence.export` with ``blobs``)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = os.path.join(directory, "blobs")
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        os.chmod(self.directory, 0o700)
+        #: Digests a checkpoint used since :meth:`track` (the rest are dropped after it).
+        self.used: set[str] | None = None
+
+    def _path(self, digest: str) -> str:
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(f"not a SHA-256 digest: {digest[:80]!r}")
+        return os.path.join(self.directory, digest)
+
+    def has(self, digest: str) -> bool:
+        if self.used is not None:
+            self.used.add(digest)
+        return os.path.isfile(self._path(digest))
+
+    def put(self, digest: str, data: Any) -> None:
+        if self.used is not None:
+            self.used.add(digest)
+        path = self._path(digest)
+        tmp = f"{path}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(self.directory)
+
+    def size(self, digest: str) -> int | None:
+        try:
+            return os.path.getsize(self._path(digest))
+        except (OSError, ValueError):
+            return None
+
+    def get(self, digest: str, size: int) -> bytes:
+        from mlemu.toolkit.persistence import UnreadableExport
+        path = self._path(digest)
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(size + 1)  # the caller checks size and digest
+        except OSError as e:
+            raise UnreadableExport(path, f"a stored file's contents are missing ({e.strerror})") from None
+
+    def drop_unused(self) -> None:
+        """After a checkpoint: remove the blobs it does not refer to (and stray temp files)."""
+        used = self.used or set()
+        for name in os.listdir(self.directory):
+            if name not in used:
+                os.unlink(os.path.join(self.directory, name))
+        self.used = None
 
 
 def scrub_headers(headers: dict[str, str] | None) -> dict[str, str]:
@@ -123,9 +183,11 @@ class DurableWorkspace:
     does not log, and lists in :attr:`unlogged_changes` the operations that changed it anyway
     (then logs them): a read that moves state on without saying so."""
 
-    def __init__(self, ws: "Workspace", directory: str, next_seq: int, verify: bool = False) -> None:
+    def __init__(self, ws: "Workspace", directory: str, next_seq: int, verify: bool = False,
+                 blobs: BlobStore | None = None) -> None:
         self.workspace = ws
         self.directory = directory
+        self.blobs = blobs or BlobStore(directory)
         self._lock = threading.Lock()
         self._seq = next_seq
         fd = os.open(os.path.join(directory, "wal.log"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -164,7 +226,14 @@ class DurableWorkspace:
                 return answer
             record = {"seq": self._seq, "wall_ms": wall_ms, "clock": clock, "method": method,
                       "path": path, "query": query_string, "headers": scrub_headers(headers),
-                      "auth": auth, "base_url": base_url, "body": base64.b64encode(body).decode()}
+                      "auth": auth, "base_url": base_url}
+            if len(body) > wal.INLINE_BODY_MAX:  # the bytes go to the blob store, once
+                digest = hashlib.sha256(body).hexdigest()
+                if self.blobs.size(digest) != len(body):
+                    self.blobs.put(digest, body)
+                record["body_sha256"], record["body_size"] = digest, len(body)
+            else:
+                record["body"] = base64.b64encode(body).decode()
             self._wal.write(wal.encode(record))
             self._wal.flush()
             os.fsync(self._wal.fileno())
@@ -192,7 +261,30 @@ def _not_state(path: str) -> bool:
     return path.startswith(("/__mlemu__/faults", "/__mlemu__/journal", "/__mlemu__/export"))
 
 
-def replay(ws: "Workspace", records: list[dict[str, Any]], after_seq: int) -> int:
+def _missing_body(blobs: BlobStore, log: wal.Log, path: str) -> wal.WalDamage | None:
+    """The first record whose body the blob store lacks (or holds truncated)."""
+    for i, rec in enumerate(log.records):
+        if "body_sha256" in rec and blobs.size(rec["body_sha256"]) != rec["body_size"]:
+            return wal.WalDamage(path, i + 1, log.offsets[i], f"its body (blobs/{rec['body_sha256']}, "
+                                 f"{rec['body_size']} bytes) is missing or has another size")
+    return None
+
+
+def _body(rec: dict[str, Any], blobs: BlobStore) -> bytes:
+    if "body_sha256" in rec:
+        data = blobs.get(rec["body_sha256"], rec["body_size"])
+        if hashlib.sha256(data).hexdigest() != rec["body_sha256"]:
+            raise StateDirError(f"{blobs.directory}/{rec['body_sha256']} (the body of log record seq "
+                                f"{rec['seq']}) does not match its SHA-256")
+        return data
+    try:
+        return base64.b64decode(rec["body"], validate=True)
+    except ValueError:
+        raise StateDirError(f"the body of log record seq {rec['seq']} is not base64") from None
+
+
+def replay(ws: "Workspace", records: list[dict[str, Any]], after_seq: int,
+           blobs: BlobStore | None = None) -> int:
     """Apply logged requests with ``seq > after_seq`` to ``ws``; return the last seq seen."""
     last = after_seq
     for rec in records:
@@ -201,7 +293,7 @@ def replay(ws: "Workspace", records: list[dict[str, Any]], after_seq: int) -> in
         c = rec["clock"]
         ws.clock._pinned_ms, ws.clock._offset_ms = c["pinned_ms"], c["offset_ms"]
         wall_ms = rec["wall_ms"] if "wall_ms" in rec else c["now_ms"] - c["offset_ms"]
-        body = base64.b64decode(rec["body"])
+        body = _body(rec, blobs) if blobs is not None else base64.b64decode(rec["body"])
         run_held(ws, wall_ms, lambda: ws.handle(rec["method"], rec["path"], rec["query"],
                                                 _replay_headers(ws, rec), body, rec["base_url"]))
         last = rec["seq"]
@@ -305,6 +397,11 @@ def open_state_dir(directory: str, factory: Callable[..., "Workspace"], verify: 
         log = wal.read_log(wal_path, version=log_version)
     except OSError as e:
         raise StateDirError(f"{wal_path} cannot be read: {e}") from None
+    blobs = BlobStore(directory)
+    missing = _missing_body(blobs, log, wal_path)
+    if missing is not None and (log.damage is None or missing.record < log.damage.record):
+        del log.records[missing.record - 1:]
+        log.damage = missing
     if log.damage is not None and not recover_prefix:
         d = log.damage
         raise StateDirError(f"{d}. The server did not start and changed nothing. The {len(log.records)} "
@@ -318,16 +415,19 @@ def open_state_dir(directory: str, factory: Callable[..., "Workspace"], verify: 
     meta["secret"] = ws.secret.hex()
     covered = int(meta.get("checkpoint_seq", 0))
     old = meta.get("checkpoint")
+    checkpoint_files: list[dict[str, Any]] = []
     if old:
         path = os.path.join(directory, old)
         if not os.path.isfile(path):
             raise StateDirError(f"{path} (the checkpoint meta.json names) is missing; restore it from a backup")
         try:
-            persistence.restore_data(ws, persistence.read_export(path))
+            archive = persistence.read_export(path, blobs=blobs)
+            persistence.restore_data(ws, archive)
+            checkpoint_files = archive.data["storage"]["files"]
         except persistence.UnreadableExport as e:
             raise StateDirError(f"the checkpoint {e}; restore it from a backup") from None
         ws.tokens.add(ws.token)  # the token meta.json gives out is accepted, whatever the checkpoint says
-    last = replay(ws, log.records, covered)
+    last = replay(ws, log.records, covered, blobs)
     if log.damage is not None:
         kept = _set_aside(wal_path)
         notes.append(f"--recover-prefix: kept the {len(log.records)} valid records of {wal_path}; "
@@ -335,15 +435,19 @@ def open_state_dir(directory: str, factory: Callable[..., "Workspace"], verify: 
                      f"were dropped; the damaged log is kept as {kept}")
     # Checkpoint under a new name, then point meta.json at it (the atomic switch), then drop
     # the old one and the log: a crash at any step leaves a consistent checkpoint + log.
+    blobs.used = set()
     if last > covered or not old:
         name = f"checkpoint-{last}.zip"
-        ws.export(os.path.join(directory, name))
+        persistence.export(ws, os.path.join(directory, name), blobs=blobs)
         meta["checkpoint"], meta["checkpoint_seq"] = name, last
+    else:  # the checkpoint stays: keep what it refers to
+        blobs.used.update(f.get("sha256") for f in checkpoint_files)
     _write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True).encode())
     for stale in os.listdir(directory):
         if stale.startswith("checkpoint-") and stale != meta["checkpoint"]:
             os.unlink(os.path.join(directory, stale))
     _write_atomic(wal_path, b"")  # every record is now in the checkpoint
-    durable = DurableWorkspace(ws, directory, last + 1, verify=verify)
+    blobs.drop_unused()  # after the log is empty: no record refers to a body blob any more
+    durable = DurableWorkspace(ws, directory, last + 1, verify=verify, blobs=blobs)
     durable.notes = notes
     return durable

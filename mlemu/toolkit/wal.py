@@ -16,7 +16,7 @@ import os
 import stat
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 HEAD = struct.Struct(">III")
@@ -52,6 +52,8 @@ class Log:
     end: int
     damage: WalDamage | None = None
     torn_bytes: int = 0
+    #: Where each record starts in the file.
+    offsets: list[int] = field(default_factory=list)
 
 
 def encode(record: dict[str, Any]) -> bytes:
@@ -73,38 +75,40 @@ def read_log(path: str, first_seq: int | None = None, version: int = 2) -> Log:
     with open(path, "rb") as fh:
         data = fh.read()
     out: list[dict[str, Any]] = []
+    starts: list[int] = []
     pos = 0
     expected = first_seq
     while pos < len(data):
         n = len(out) + 1
         rest = data[pos:]
         if not rest.strip(b"\0"):  # zeros a crash left where a write was under way
-            return Log(out, pos, None, len(rest))
+            return Log(out, pos, None, len(rest), starts)
         size = HEAD.size if version >= 2 else _HEAD_V1.size
         if len(rest) < size:
-            return Log(out, pos, None, len(rest))
+            return Log(out, pos, None, len(rest), starts)
         length, crc = _HEAD_V1.unpack_from(data, pos)
         if version >= 2 and zlib.crc32(data[pos:pos + 8]) != HEAD.unpack_from(data, pos)[2]:
-            return Log(out, pos, WalDamage(path, n, pos, "its header checksum does not match"))
+            return Log(out, pos, offsets=starts, damage=WalDamage(path, n, pos, "its header checksum does not match"))
         if length > MAX_RECORD or length < 2:
-            return Log(out, pos, WalDamage(path, n, pos, f"its length field says {length} bytes "
+            return Log(out, pos, offsets=starts, damage=WalDamage(path, n, pos, f"its length field says {length} bytes "
                                            f"(a record has 2 to {MAX_RECORD})"))
         body = data[pos + size: pos + size + length]
         if len(body) < length:  # the last write, cut short: never acknowledged
-            return Log(out, pos, None, len(rest))
+            return Log(out, pos, None, len(rest), starts)
         if zlib.crc32(body) != crc:
-            return Log(out, pos, WalDamage(path, n, pos, "its checksum does not match its bytes"))
+            return Log(out, pos, offsets=starts, damage=WalDamage(path, n, pos, "its checksum does not match its bytes"))
         try:
             rec = json.loads(body)
         except (ValueError, RecursionError) as e:
-            return Log(out, pos, WalDamage(path, n, pos, f"it is not valid JSON ({type(e).__name__})"))
+            return Log(out, pos, offsets=starts, damage=WalDamage(path, n, pos, f"it is not valid JSON ({type(e).__name__})"))
         problem = _check(rec, expected)
         if problem:
-            return Log(out, pos, WalDamage(path, n, pos, problem))
+            return Log(out, pos, offsets=starts, damage=WalDamage(path, n, pos, problem))
         expected = rec["seq"] + 1
         out.append(rec)
+        starts.append(pos)
         pos += size + length
-    return Log(out, pos)
+    return Log(out, pos, offsets=starts)
 
 
 def _check(rec: Any, expected: int | None) -> str | None:

@@ -55,6 +55,11 @@ def _mutate(rng: random.Random, data: bytes) -> bytes:
     return bytes(buf)
 
 
+def _files(d: str) -> dict[str, bytes]:
+    return {os.path.relpath(os.path.join(here, n), d): open(os.path.join(here, n), "rb").read()
+            for here, _, names in os.walk(d) for n in names}
+
+
 def _names(dw) -> list[str]:
     ws = dw.workspace
     _, _, out = ws.handle("POST", "/api/2.0/mlflow/experiments/search", "",
@@ -74,12 +79,12 @@ def test_hostile_state_files_are_refused_or_a_prefix(tmp_path, template, example
     original = open(path, "rb").read()
     mutated = _mutate(rng, original)
     open(path, "wb").write(mutated)
-    before = {n: open(os.path.join(d, n), "rb").read() for n in os.listdir(d)}
+    before = _files(d)
     try:
         dw = open_state_dir(d, Workspace)
     except StateDirError as e:
         assert target in str(e) or "meta.json" in str(e)
-        assert {n: open(os.path.join(d, n), "rb").read() for n in os.listdir(d)} == before
+        assert _files(d) == before
         return
     names = _names(dw)
     dw.close()

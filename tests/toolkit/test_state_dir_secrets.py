@@ -37,8 +37,11 @@ def test_directory_0700_and_files_0600(tmp_path, exists):
     assert _mode(d) == 0o700
     names = sorted(os.listdir(d))
     assert "meta.json" in names and "wal.log" in names and any(n.startswith("checkpoint-") for n in names)
-    for name in names:
-        assert _mode(os.path.join(d, name)) == 0o600, name
+    for here, dirs, files in os.walk(d):
+        for name in dirs:
+            assert _mode(os.path.join(here, name)) == 0o700, name
+        for name in files:
+            assert _mode(os.path.join(here, name)) == 0o600, name
 
 
 def test_no_token_header_is_logged_and_replay_still_authenticates(tmp_path):

@@ -10,7 +10,10 @@ an HTML page:
 malformed framing (``Content-Length`` that is not one decimal number, bad chunk sizes, both
 ``Content-Length`` and ``Transfer-Encoding``) is a 400 ``BAD_REQUEST``; a body over the limit
 (:data:`MAX_JSON_BODY_BYTES` for the REST APIs, :data:`MAX_UPLOAD_BODY_BYTES` for raw file
-uploads) is a 413 and is never read; a request line over 64 KiB is a 414, oversized headers a
+uploads) is a 413 and is never read; request bodies held at once are bounded too
+(:mod:`mlemu.server.transport.body_budget`: a body that finds no room within the read timeout
+is a 503, unread), and a chunked body is spooled to a temporary file as it arrives, so it is in
+memory once; a request line over 64 KiB is a 414, oversized headers a
 431. Every socket read has a timeout (:data:`READ_TIMEOUT_S`, also the keep-alive idle
 timeout), and a request must have arrived whole within :data:`REQUEST_DEADLINE_S` of the
 wait for it starting (a client trickling bytes is cut off), so slow or silent clients give
@@ -22,11 +25,14 @@ import ipaddress
 import json
 import re
 import socket
+import tempfile
 import threading
 import time
 import warnings
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from mlemu.server.transport.body_budget import MAX_INFLIGHT_BODY_BYTES, BodyBudget
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -53,6 +59,8 @@ _RAW_UPLOAD_PREFIXES = ("/api/2.0/fs/files/", "/presigned/")
 _DECIMAL = re.compile(r"[0-9]{1,19}")
 _HEX = re.compile(rb"[0-9a-fA-F]{1,16}")
 _BLOCK = 64 * 1024
+#: A chunked body up to this size is spooled in memory, a larger one in a temporary file.
+_SPOOL_IN_MEMORY = 1024 * 1024
 
 
 class _Refused(Exception):
@@ -133,7 +141,15 @@ class _Handler(BaseHTTPRequestHandler):
         if length > limit:
             raise _Refused(413, "BAD_REQUEST",
                            f"The request body of {length} bytes exceeds the limit of {limit} bytes.")
+        self._reserve(length)
         return self._read_exactly(length)
+
+    def _reserve(self, n: int) -> None:
+        """Room for ``n`` body bytes in the server's budget (given back in :meth:`_serve`)."""
+        if not self.server.body_budget.reserve(n, self.server.read_timeout):
+            raise _Refused(503, "TEMPORARILY_UNAVAILABLE",
+                           "The server holds as many request bodies as it may at once; retry later.")
+        self._reserved += n
 
     def _read_exactly(self, length: int) -> bytes:
         data = self.rfile.read(length) if length else b""
@@ -142,7 +158,14 @@ class _Handler(BaseHTTPRequestHandler):
         return data
 
     def _read_chunked(self, limit: int) -> bytes:
-        chunks: list[bytes] = []
+        # Spooled to disk as it arrives (a list of chunks joined at the end held it twice).
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
+            total = self._spool_chunks(spool, limit)
+            self._reserve(total)
+            spool.seek(0)
+            return spool.read()
+
+    def _spool_chunks(self, spool: Any, limit: int) -> int:
         total = 0
         while True:
             line = self.rfile.readline(1024)
@@ -156,20 +179,31 @@ class _Handler(BaseHTTPRequestHandler):
                         break
                 else:
                     raise _bad("Too many trailer lines.")
-                return b"".join(chunks)
+                return total
             total += size
             if total > limit:
                 raise _Refused(413, "BAD_REQUEST",
                                f"The request body exceeds the limit of {limit} bytes.")
-            chunks.append(self._read_exactly(size))
+            while size:
+                piece = self._read_exactly(min(size, _BLOCK))
+                spool.write(piece)
+                size -= len(piece)
             if self.rfile.readline(3) not in (b"\r\n", b"\n"):
                 raise _bad("A chunk is not followed by CRLF.")
 
     # -- dispatch --------------------------------------------------------------------------
     def _serve(self) -> None:
-        ws = self.server.workspace
         parts = urlsplit(self.path)
         path = parts.path or "/"
+        self._reserved = 0
+        try:
+            self._answer(path, parts.query)
+        finally:
+            self.server.body_budget.release(self._reserved)
+            self._reserved = 0
+
+    def _answer(self, path: str, query: str) -> None:
+        ws = self.server.workspace
         try:
             body = self._read_body(self._limit(path))
         except _Refused as e:
@@ -183,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers[k] = f"{headers[k]}, {v}" if k in headers else v
         # Pre-signed URLs are built from the server's own address, never the Host header.
         try:
-            status, out_headers, out = ws.handle(self.command, path, parts.query, headers, body,
+            status, out_headers, out = ws.handle(self.command, path, query, headers, body,
                                                  self.server.public_url)
         except ConnectionDropped:  # a fault rule: close the socket without an answer
             self.close_connection = True
@@ -216,7 +250,8 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], workspace: "Workspace", *, read_timeout: float,
                  max_json_bytes: int, max_upload_bytes: int,
-                 request_deadline: float = REQUEST_DEADLINE_S) -> None:
+                 request_deadline: float = REQUEST_DEADLINE_S,
+                 max_inflight_body_bytes: int = MAX_INFLIGHT_BODY_BYTES) -> None:
         self.workspace = workspace
         self.read_timeout = read_timeout
         self.request_deadline = request_deadline
@@ -226,6 +261,7 @@ class _Server(ThreadingHTTPServer):
         self._reaper: threading.Thread | None = None
         self.max_json_bytes = max_json_bytes
         self.max_upload_bytes = max_upload_bytes
+        self.body_budget = BodyBudget(max(max_inflight_body_bytes, max_upload_bytes, max_json_bytes))
         super().__init__(address, _Handler)
         host, port = self.server_address[:2]
         self.netloc = f"{host}:{port}"
@@ -289,7 +325,8 @@ class LoopbackServer:
                  public_url: str | None = None, read_timeout: float = READ_TIMEOUT_S,
                  request_deadline: float = REQUEST_DEADLINE_S,
                  max_json_bytes: int = MAX_JSON_BODY_BYTES,
-                 max_upload_bytes: int = MAX_UPLOAD_BODY_BYTES) -> None:
+                 max_upload_bytes: int = MAX_UPLOAD_BODY_BYTES,
+                 max_inflight_body_bytes: int = MAX_INFLIGHT_BODY_BYTES) -> None:
         if not is_loopback(host):
             warnings.warn(f"mlemu is serving on {host!r}, which is not a loopback interface: other "
                           "machines can reach this emulated workspace; anyone with its token can "
@@ -297,7 +334,8 @@ class LoopbackServer:
         self.workspace = workspace
         self._server = _Server((host, port), workspace, read_timeout=read_timeout,
                                max_json_bytes=max_json_bytes, max_upload_bytes=max_upload_bytes,
-                               request_deadline=request_deadline)
+                               request_deadline=request_deadline,
+                               max_inflight_body_bytes=max_inflight_body_bytes)
         self.host, self.port = self._server.server_address[:2]
         self.url = f"http://{self.host}:{self.port}"
         self._server.public_url = (public_url or self.url).rstrip("/")
