@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from typing import TYPE_CHECKING, Any
 
 from mlemu.server import plugins
-from mlemu.toolkit import control, persistence
+from mlemu.toolkit import control, persistence, virtual_clock
 from mlemu.server.core.faults import ConnectionDropped, Fault
 from mlemu.server.core.journal import Call, LazyJson, check_operation
 from mlemu.server.core.workspace import User, WorkspaceState
@@ -159,7 +158,7 @@ class Workspace(WorkspaceState):
         if fault is None:
             return None
         if fault.delay:
-            time.sleep(fault.delay)  # looked up at call time: virtual time makes it instant
+            virtual_clock.sleep_on(self.clock, fault.delay)  # instant under virtual time
         if not fault.drop and fault.status is None:
             return None
         request: Any = LazyJson(body) if body[:1] in (b"{", b"[") else None

@@ -8,6 +8,12 @@ Timestamps the workspace hands out (runs, endpoints, inference-table rows) follo
 freezegun, the frozen clock is ticked instead, so ``time.time()`` in your code moves too;
 without it only the workspace clock moves. Code that imported ``sleep`` by name
 (``from time import sleep``) before the patch keeps the real one.
+
+Only the thread that entered ``virtual_time`` (the test's thread) moves virtual time. Every
+other thread sleeps for real: background threads that poll in a loop (py4j's client-server
+thread under Spark, a library's heartbeat) would otherwise move the workspace clock by days.
+Code under test that sleeps in its own worker thread can opt that thread in with
+``virtual_time.follow()`` called from it.
 """
 from __future__ import annotations
 
@@ -19,10 +25,17 @@ from mlemu.server.core.clock import Clock
 
 _lock = threading.Lock()
 _real_sleep = time.sleep
-_clocks: list[Clock] = []
+#: Each active virtual time: its clock and the threads whose sleeps move it.
+_clocks: list[tuple[Clock, set[int]]] = []
 
 
 def _virtual_sleep(seconds: float) -> None:
+    me = threading.get_ident()
+    with _lock:
+        clocks = [clock for clock, threads in _clocks if me in threads]
+    if not clocks:
+        _real_sleep(seconds)  # a thread not under test: real time
+        return
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")
     factory = _freezegun_factory()
@@ -30,9 +43,24 @@ def _virtual_sleep(seconds: float) -> None:
         import datetime as dt
         factory.tick(dt.timedelta(seconds=seconds))
         return
-    with _lock:
-        clocks = list(_clocks)
     for clock in clocks:
+        clock.advance(seconds)
+
+
+def sleep_on(clock: Clock, seconds: float) -> None:
+    """Sleep on behalf of the workspace that owns ``clock`` (an injected fault's delay, which a
+    loopback server runs in its own thread): virtual when that workspace is under virtual
+    time, whichever thread asks; a real ``time.sleep`` otherwise."""
+    with _lock:
+        virtual = any(c is clock for c, _ in _clocks)
+    if not virtual:
+        time.sleep(seconds)
+        return
+    factory = _freezegun_factory()
+    if factory is not None:
+        import datetime as dt
+        factory.tick(dt.timedelta(seconds=seconds))
+    else:
         clock.advance(seconds)
 
 
@@ -48,15 +76,23 @@ class virtual_time:
 
     def __init__(self, workspace: Any) -> None:
         self.clock: Clock = workspace.clock
+        self._entry: tuple[Clock, set[int]] = (self.clock, set())
+
+    def follow(self) -> None:
+        """Make the calling thread's sleeps move this virtual time too (a worker thread of the
+        code under test); threads are otherwise left on real time."""
+        with _lock:
+            self._entry[1].add(threading.get_ident())
 
     def __enter__(self) -> "virtual_time":
         with _lock:
-            _clocks.append(self.clock)
+            self._entry[1].add(threading.get_ident())
+            _clocks.append(self._entry)
             time.sleep = _virtual_sleep  # type: ignore[assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
         with _lock:
-            _clocks.remove(self.clock)
+            _clocks.remove(self._entry)
             if not _clocks:
                 time.sleep = _real_sleep  # type: ignore[assignment]
