@@ -32,6 +32,10 @@ LOOPBACK = ("127.0.0.1", "localhost")
 THREE_PART = re.compile(rf"(?<![\w.`]){_NAME}\.{_NAME}\.{_NAME}(?![\w`]|\.\w)")
 
 
+#: The sessions' warehouse directories, kept until exit.
+_warehouses: list[tempfile.TemporaryDirectory] = []
+
+
 def session(master: str = "local[2]", app_name: str = "mlemu") -> Any:
     """A local SparkSession whose Python workers run this interpreter (about 5-10 s to start)."""
     os.environ["PYSPARK_PYTHON"] = sys.executable
@@ -41,12 +45,15 @@ def session(master: str = "local[2]", app_name: str = "mlemu") -> Any:
 
     from mlemu.server.transport import socket_guard
 
-    warehouse = tempfile.mkdtemp(prefix="mlemu-spark-warehouse-")
+    # Removed at exit (Spark may write managed tables there until the session stops).
+    warehouse = tempfile.TemporaryDirectory(prefix="mlemu-spark-warehouse-", ignore_cleanup_errors=True)
     socket_guard.enable(LOOPBACK)  # the JVM gateway, even inside a hermetic workspace
     try:
-        return _build(SparkSession, master, app_name, warehouse)
+        spark = _build(SparkSession, master, app_name, warehouse.name)
     finally:
         socket_guard.disable(LOOPBACK)
+    _warehouses.append(warehouse)
+    return spark
 
 
 def _build(SparkSession: Any, master: str, app_name: str, warehouse: str) -> Any:

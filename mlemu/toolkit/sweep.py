@@ -274,6 +274,7 @@ def _endpoint_config() -> Any:
 
 
 _served_model_dir: list[str] = []
+_served_model_files: list[tempfile.TemporaryDirectory] = []
 
 
 def _served_model() -> str:
@@ -287,7 +288,9 @@ def _served_model() -> str:
             def predict(self, context: Any, model_input: Any, params: Any = None) -> list[float]:
                 return [float(x) for x in model_input["x"]]
 
-        path = os.path.join(tempfile.mkdtemp(prefix="mlemu-sweep-model-"), "model")
+        directory = tempfile.TemporaryDirectory(prefix="mlemu-sweep-model-")  # removed at exit
+        _served_model_files.append(directory)
+        path = os.path.join(directory.name, "model")
         mlflow.pyfunc.save_model(path, python_model=Echo(), pip_requirements=["mlflow"],
                                  signature=infer_signature(pd.DataFrame({"x": [1.0]}), [1.0]))
         _served_model_dir.append(path)
