@@ -25,6 +25,7 @@ import tempfile
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+from mlemu.server.core import extras
 from mlemu.standins.feature_store import active as active_workspace
 
 _NAME = r"(`[^`]+`|[A-Za-z_][\w-]*)"
@@ -41,6 +42,7 @@ def session(master: str = "local[2]", app_name: str = "mlemu") -> Any:
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    extras.require("spark", "mlemu's local Spark (mlemu.spark.session)")
     from pyspark.sql import SparkSession
 
     from mlemu.server.transport import socket_guard

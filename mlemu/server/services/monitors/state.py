@@ -23,6 +23,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mlemu.server.core import extras
 from mlemu.server.core.errors import ApiError, already_exists, invalid, not_found
 from mlemu.server.services.monitors import compute, types, windows
 from mlemu.server.services.unity_catalog import names
@@ -318,8 +319,10 @@ class Monitors:
             self._write(monitor.drift_metrics_table_name, result.drift, compute.drift_schema(spec, model_type))
         except ApiError as e:
             r.state, r.message = "FAILED", e.message
-        except ImportError as e:
-            r.state, r.message = "FAILED", f"Computing monitor metrics needs numpy and scipy: {e}"
+        except ImportError:
+            error = extras.missing("monitors", "Computing monitor metrics")
+            r.state, r.message = "FAILED", str(error or "Computing monitor metrics needs numpy and scipy: "
+                                                         "pip install 'mlemu[monitors]'")
         except (ValueError, KeyError, TypeError) as e:
             r.state, r.message = "FAILED", f"Monitor refresh failed: {e}"
         else:
@@ -332,6 +335,7 @@ class Monitors:
     def render_report(self, table_name: str, directory: str) -> dict[str, str]:
         """The monitor's latest metrics as ``<table>_report.png`` and ``.html`` in
         ``directory`` (needs matplotlib); returns ``{"png": path, "html": path}``."""
+        extras.require("monitors-report", "A monitor report (ws.monitors.render_report)")
         from mlemu.server.services.monitors import report
 
         monitor = self.get(table_name)

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
     from mlemu.server.services.unity_catalog.state import Table, UnityCatalog
 
+from mlemu.server.core import extras
+
 __all__ = ["DEFAULT_CATALOG", "DEFAULT_SCHEMA", "Context", "QueryResult", "SqlEngine", "SqlError", "missing_engine"]
 
 _SCALAR_DECLARED = frozenset({"BOOLEAN", "BYTE", "SHORT", "INT", "LONG", "FLOAT", "DOUBLE", "STRING", "DATE",
@@ -33,13 +35,9 @@ _SCALAR_DECLARED = frozenset({"BOOLEAN", "BYTE", "SHORT", "INT", "LONG", "FLOAT"
 
 
 def missing_engine() -> str | None:
-    """Why the engine cannot run here (its optional packages), or None."""
-    for module in ("duckdb", "sqlglot"):
-        try:
-            __import__(module)
-        except ImportError:
-            return f"{module} is not installed: install the extra mlemu[sql]"
-    return None
+    """Why the engine cannot run here (its optional packages, naming the extra), or None."""
+    error = extras.missing("sql", "Databricks SQL in mlemu")
+    return None if error is None else str(error)
 
 
 class SqlEngine(CatalogStatements, TableWrites):

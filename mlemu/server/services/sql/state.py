@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlemu.server.core.errors import ApiError, invalid
+from mlemu.server.core import extras
 from mlemu.server.services.sql.engine import Context, QueryResult, SqlEngine, missing_engine
 from mlemu.server.services.sql.errors import SqlError
 
@@ -114,6 +115,7 @@ class SqlService:
         """Test helper: a statement's result as a pandas frame (``ws.sql.query("SELECT ...")``);
         a failure raises :class:`~mlemu.server.services.sql.errors.SqlError`."""
         ctx = Context((catalog or Context.catalog).lower(), (schema or Context.schema).lower())
+        extras.require("sql", "Databricks SQL in mlemu (ws.sql.query)")
         with self._ws.lock:
             return self.engine.frame(statement, ctx)
 
@@ -194,6 +196,9 @@ class SqlService:
         if byte_limit is not None and byte_limit < 0:
             raise invalid("byte_limit must be a non-negative integer.")
         reason = missing_engine()
+        if reason is None and format == "ARROW_STREAM":
+            error = extras.missing("sql-arrow", "Arrow results (format ARROW_STREAM)")
+            reason = None if error is None else str(error)
         if reason is not None:
             raise ApiError("NOT_IMPLEMENTED", f"SQL statements need the SQL engine: {reason}.", 501)
         ctx = self.get_session(session_id).context if session_id else Context()
