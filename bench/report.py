@@ -204,6 +204,7 @@ Run: {date}, {duration:.1f} min{quick}.
 
 ## Reproduce
 
+<!-- doc-test: skip runs the benchmarks for minutes (bench/README.md) -->
 ```bash
 # with mlemu and the mlflow 3 stack installed, e.g. PY=$(bash scripts/setup-env.sh mlflow3)
 python bench/run.py            # full run (~10 min), rewrites this file

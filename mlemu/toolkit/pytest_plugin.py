@@ -164,7 +164,6 @@ def mlemu_session_server() -> Iterator[Any]:
     ws = Workspace()
     server = serve(ws)
     ws.host = server.url
-    server.env = {"DATABRICKS_HOST": server.url, "DATABRICKS_TOKEN": ws.token}  # type: ignore[attr-defined]
     try:
         yield server
     finally:
