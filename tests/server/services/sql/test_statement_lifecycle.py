@@ -108,3 +108,15 @@ def test_writes_land_when_the_statement_ends(mlemu, w, warehouse_id):
     assert [_state(w, r.statement_id), _state(w, r.statement_id)] == ["RUNNING", "SUCCEEDED"]
     run(w, warehouse_id, "INSERT INTO main.default.copy SELECT n FROM main.default.t")
     assert rows(w, warehouse_id, "SELECT n FROM main.default.copy ORDER BY n") == [["1"], ["2"], ["10"], ["20"]]
+
+
+def test_snapshots_hold_statements_not_the_engine(mlemu, w, warehouse_id):
+    """A workspace that ran SQL can be snapshotted and restored (the DuckDB database and the
+    statement threads are not state)."""
+    mlemu.unity_catalog.put_table("main.default.t", pd.DataFrame({"n": [1]}))
+    done = run(w, warehouse_id, "SELECT n FROM main.default.t")
+    snap = mlemu.snapshot()
+    run(w, warehouse_id, "DROP TABLE main.default.t")
+    mlemu.restore(snap)
+    assert _state(w, done.statement_id) == "SUCCEEDED"
+    assert rows(w, warehouse_id, "SELECT n + 1 FROM main.default.t") == [["2"]]
