@@ -205,12 +205,14 @@ class _Parser:
         return node
 
     def _not(self) -> Node:
-        if self._keyword("NOT"):
-            self._nest()
-            node = ("not", self._not())
-            self.depth -= 1
-            return node
-        return self._comparison()
+        return self._prefixed("not", self._not) if self._keyword("NOT") else self._comparison()
+
+    def _prefixed(self, kind: str, operand: Any) -> Node:
+        """A prefix operator: one nesting level for its operand."""
+        self._nest()
+        node = (kind, operand())
+        self.depth -= 1
+        return node
 
     def _comparison(self) -> Node:
         left = self._sum()
@@ -237,28 +239,21 @@ class _Parser:
         return left
 
     def _sum(self) -> Node:
-        node = self._product()
-        while True:
-            op = self._op("+", "-")
-            if not op:
-                return node
-            node = ("arith", op, node, self._product())
+        return self._arithmetic(("+", "-"), self._product)
 
     def _product(self) -> Node:
-        node = self._unary()
+        return self._arithmetic(("*", "/", "%"), self._unary)
+
+    def _arithmetic(self, ops: tuple[str, ...], operand: Any) -> Node:
+        node = operand()
         while True:
-            op = self._op("*", "/", "%")
+            op = self._op(*ops)
             if not op:
                 return node
-            node = ("arith", op, node, self._unary())
+            node = ("arith", op, node, operand())
 
     def _unary(self) -> Node:
-        if self._op("-"):
-            self._nest()
-            node = ("neg", self._unary())
-            self.depth -= 1
-            return node
-        return self._primary()
+        return self._prefixed("neg", self._unary) if self._op("-") else self._primary()
 
     def _primary(self) -> Node:
         if self._op("("):
