@@ -175,14 +175,6 @@ class SqlEngine(CatalogStatements, TableWrites):
             return prepared.finish(output)
         return output  # type: ignore[no-any-return]
 
-    def frame(self, statement: str, context: Context | None = None,
-              parameters: list[tuple[str, str | None, str | None]] | None = None) -> "pd.DataFrame":
-        """The result of a statement as a pandas frame (for tests and other services)."""
-        import pandas as pd
-
-        result = self.execute(statement, context, parameters)
-        return pd.DataFrame.from_records(result.rows, columns=[name for name, _ in result.columns])
-
     # -- planning (under the lock) ----------------------------------------------------------
     def _plan(self, tree: "exp.Expression", ctx: Context, params: dict[str, "exp.Expression"]) -> Prepared:
         from sqlglot import exp

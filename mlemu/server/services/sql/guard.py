@@ -111,8 +111,8 @@ def check_statement(tree: "exp.Expression", text: str) -> None:
         return
     if isinstance(tree, exp.Describe) and isinstance(tree.this, (exp.Table, exp.Schema, exp.Query)):
         kind = str(tree.args.get("kind") or "").upper()
-        if kind in ("", "TABLE") and not tree.args.get("style"):
-            return
+        if kind in ("", "TABLE") and str(tree.args.get("style") or "").upper() in ("", "EXTENDED", "FORMATTED"):
+            return  # (EXTENDED / FORMATTED answer the columns only [emu])
     if isinstance(tree, exp.Create) and str(tree.args.get("kind") or "").upper() in ("TABLE", "SCHEMA", "DATABASE"):
         if not _temporary(tree):
             return

@@ -42,11 +42,10 @@ class Run:
 
     def cancel(self) -> None:
         """Stop the run: a queued run never starts, a running DuckDB query is interrupted."""
-        with self._lock:
+        with self._lock:  # held while interrupting: the connection cannot be closed meanwhile
             self.canceled = True
-            connection = self._connection
-        if connection is not None:
-            connection.interrupt()
+            if self._connection is not None:
+                self._connection.interrupt()
 
     def attach(self, connection: Any) -> None:
         """The DuckDB connection the run is about to use (so :meth:`cancel` can interrupt it)."""
@@ -56,6 +55,7 @@ class Run:
             self._connection = connection
 
     def detach(self) -> None:
+        """Before the connection is closed (so :meth:`cancel` never interrupts a closed one)."""
         with self._lock:
             self._connection = None
 

@@ -20,11 +20,16 @@ LONG = "SELECT count(*) AS n FROM range(1000000) a, range(1000000) b"
 
 
 @pytest.fixture(autouse=True)
-def short_poll_wait(monkeypatch):
-    """Polls of the (never-ending) cross join wait 0.2 s instead of 5 s: states are the same."""
+def short_poll_wait(monkeypatch, mlemu):
+    """Polls of the (never-ending) cross join wait 0.2 s instead of 5 s: states are the same.
+    A test that fails half-way leaves no cross join running."""
     from mlemu.server.services.sql import state
 
     monkeypatch.setattr(state, "POLL_WAIT_SECONDS", 0.2)
+    yield
+    with mlemu.lock:
+        for statement_id in [s.id for s in mlemu.sql.statements.values() if s.state in ("PENDING", "RUNNING")]:
+            mlemu.sql.cancel(statement_id)
 
 
 def _state(w, statement_id: str) -> str:
