@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlemu.server.core import extras
 from mlemu.server.core.errors import ApiError, already_exists, invalid, not_found
-from mlemu.server.services.monitors import compute, types, windows
+from mlemu.server.services.monitors import compute, slicing, types, windows
 from mlemu.server.services.unity_catalog import names
 
 if TYPE_CHECKING:
@@ -203,8 +203,7 @@ class Monitors:
             latest_monitor_failure_msg=base.latest_monitor_failure_msg if base else None,
             refreshes=base.refreshes if base else [], last_refresh_id=base.last_refresh_id if base else 0)
         for expr in monitor.slicing_exprs:
-            if not isinstance(expr, str) or not expr.strip():
-                raise invalid("Slicing expressions must be non-empty strings.")
+            slicing.check(expr)
         return monitor
 
     @staticmethod
