@@ -76,7 +76,7 @@ def _row_like(value: Any) -> bool:
 
 
 def _is_spark_frame(value: Any) -> bool:
-    if "pyspark" not in sys.modules:
+    if sys.modules.get("pyspark.sql") is None:
         return False
     from pyspark.sql import DataFrame
     return isinstance(value, DataFrame)
@@ -133,7 +133,7 @@ def _frame_classes() -> list[type]:
     import pandas as pd
 
     classes: list[type] = [pd.DataFrame]
-    if "pyspark.sql" in sys.modules:
+    if sys.modules.get("pyspark.sql") is not None:
         from pyspark.sql import DataFrame
         classes.append(DataFrame)
         try:  # pyspark 4: the classic (non-Connect) DataFrame is a subclass

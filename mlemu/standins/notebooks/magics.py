@@ -26,6 +26,12 @@ def transform(code: str) -> str:
     if not any(line.lstrip().startswith(("%", "!")) or ("=" in line and re.search(r"=\s*[%!]", line))
                for line in lines):
         return code
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        # a cell magic owns the whole cell: one call (refused by name), the line count kept
+        name, _, rest = lines[first].strip()[2:].partition(" ")
+        body = "\n".join([rest] + lines[first + 1:])
+        return "\n" * first + f"{DISPATCH}({'%' + name!r}, {body!r})" + "\n" * (len(lines) - first - 1)
     depth, quote, continued = 0, None, False
     out: list[str] = []
     for line in lines:
@@ -44,8 +50,6 @@ def _call(match: re.Match) -> str:
     magic = match.group("magic")
     name = "!" if magic == "!" else magic[1:]
     args = match.group("args").strip() if magic != "!" else match.group("args").strip()
-    if magic.startswith("%%"):
-        name = "%" + magic[2:]       # a cell magic: the dispatcher refuses it by name
     call = f"{DISPATCH}({name!r}, {args!r})"
     target = match.group("target")
     return f"{match.group('indent')}{target} = {call}" if target else f"{match.group('indent')}{call}"

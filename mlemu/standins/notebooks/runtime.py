@@ -213,7 +213,9 @@ class Runner:
         elif kind == "run":
             self._include(cell, rec, location)
         elif kind == "pip":
-            self.log(f"{cell.body.strip()}: recorded, not executed (tests do not install packages)")
+            for line in cell.body.strip().splitlines():
+                if line.strip():
+                    self._magic_pip(line.strip()[len("%pip"):].strip())
         elif kind == "restart_python":
             self.restart_python()
         elif kind == "fs":

@@ -29,6 +29,9 @@ CELL_MAGICS = {
     "conda": "conda",
 }
 
+#: Magics that are IPython line magics too: on a plain first line they stay in a Python cell.
+_LINE_MAGICS = ("python", "pip", "restart_python", "conda")
+
 _MAGIC_WORD = re.compile(r"%([A-Za-z_][\w-]*)")
 
 
@@ -108,7 +111,7 @@ def _add(cells: list[SourceCell], chunk: list[str], first: int, language: str, c
         cells.append(SourceCell(len(cells), kind, source, body, first + 1 + skipped, title))
         return
     word = _MAGIC_WORD.match(chunk[0].strip())
-    if word and CELL_MAGICS.get(word.group(1).lower(), "python") != "python":
+    if word and CELL_MAGICS.get(word.group(1).lower(), "python") not in _LINE_MAGICS:
         # A cell magic on a plain first line (a file edited outside Databricks) counts too.
         kind, body, skipped = _magic_kind(chunk, language)
         cells.append(SourceCell(len(cells), kind, source, body, first + 1 + skipped, title))

@@ -1,10 +1,10 @@
 """``spark`` (and ``sc``, ``table``, ``sql``, ``udf``) in a notebook's namespace.
 
 Starting Spark costs seconds, so ``spark`` is a stand-in that starts nothing until the
-notebook first uses it. Then it is the active session if the test has one (the ``spark``
-fixture, bridged to the workspace's Unity Catalog tables), else mlemu's local session
-(:func:`mlemu.standins.spark.session`, started once per process), made active and bridged for
-the rest of the run. Without pyspark, using it raises :class:`~.errors.NotEmulated` saying so.
+notebook first uses it. Then it is the test's session when the ``spark`` fixture is active
+(bridged to the workspace's Unity Catalog tables), else the active session or mlemu's local
+one (:func:`mlemu.standins.spark.session`, started once per process), made active and bridged
+for the rest of the run. Without pyspark, using it raises :class:`~.errors.NotEmulated` saying so.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class SparkProvider:
         """Whether the run has a session to use (its own, or the test's active one)."""
         if self._session is not None:
             return True
-        if "pyspark.sql" not in sys.modules:
+        if sys.modules.get("pyspark.sql") is None:
             return False
         from pyspark.sql import SparkSession
         return SparkSession.getActiveSession() is not None
@@ -45,18 +45,18 @@ class SparkProvider:
                 from pyspark.sql import SparkSession
             except ImportError:
                 raise NotEmulated(NO_PYSPARK) from None
-            active = SparkSession.getActiveSession()
-            if active is not None:
-                self._session = active
-            else:
-                from mlemu.standins import spark as mlemu_spark
+            from mlemu.standins import spark as mlemu_spark
 
+            session = SparkSession.getActiveSession()
+            if session is None or not mlemu_spark.bridged():
                 global _process_session
-                if _process_session is None:
-                    _process_session = mlemu_spark.session()
-                self._stack.enter_context(mlemu_spark.active(_process_session))
+                if session is None:
+                    if _process_session is None:
+                        _process_session = mlemu_spark.session()
+                    session = _process_session
+                self._stack.enter_context(mlemu_spark.active(session))
                 self._stack.enter_context(mlemu_spark.bridge())
-                self._session = _process_session
+            self._session = session
             for callback in list(self.on_start):
                 callback()
         return self._session
