@@ -275,16 +275,27 @@ def bridge() -> Iterator[None]:
             return original(self, table)
         return wrapped
 
+    global _bridges
     patch(SparkSession, "table", table)
     patch(SparkSession, "sql", sql)
     patch(DataFrameWriter, "mode", mode)
     patch(DataFrameWriter, "saveAsTable", save_as_table)
     patch(DataFrame, "writeTo", write_to)
+    _bridges += 1
     try:
         yield
     finally:
+        _bridges -= 1
         for owner, attr, original in reversed(saved):
             setattr(owner, attr, original)
+
+
+_bridges = 0
+
+
+def bridged() -> bool:
+    """Whether a :func:`bridge` is active (the ``spark`` fixture's, or a notebook run's)."""
+    return _bridges > 0
 
 
 @contextmanager
