@@ -128,7 +128,9 @@ class Workspace(WorkspaceState):
                headers: dict[str, str] | None = None, body: bytes = b"",
                base_url: str | None = None, raise_internal: bool = False) -> tuple[int, dict[str, str], bytes]:
         """Answer one request directly (what both transports call). ``headers`` may use
-        any case; the app sees lower-case names."""
+        any case; the app sees lower-case names. ``raise_internal`` is the in-process
+        transport's call: its caller waits, so job runs the request started run here, before
+        the answer returns (the loopback server's runs go to a worker thread)."""
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         if path.startswith(control.PREFIX):
             return control.handle(self, method.upper(), path, query_string, hdrs, body)
@@ -138,6 +140,9 @@ class Workspace(WorkspaceState):
                 return answer
         answer = self.app.handle(self, method, path, query_string, hdrs, body,
                                  base_url or self.host, raise_internal)
+        jobs = self.__dict__.get("jobs")
+        if jobs is not None:  # job runs this request started: here in-process, else on a worker
+            jobs.after_request(base_url or self.host, inline=raise_internal)
         seen = self.hooks.mlemu_request_seen
         if seen.get_hookimpls():
             seen(workspace=self, method=method.upper(), path=path,
