@@ -6,7 +6,8 @@ instead, so a canary loop that waits an hour between steps runs in milliseconds.
 
 Timestamps the workspace hands out (runs, endpoints, inference-table rows) follow. Under
 freezegun, the frozen clock is ticked instead, so ``time.time()`` in your code moves too;
-without it only the workspace clock moves. Code that imported ``sleep`` by name
+without it only the workspace clock moves. Job schedules and triggers that fall due while
+time moves run then (``ws.jobs.fire_triggers()``), so ``time.sleep(86400)`` runs a daily job. Code that imported ``sleep`` by name
 (``from time import sleep``) before the patch keeps the real one.
 """
 from __future__ import annotations
@@ -20,20 +21,25 @@ from mlemu.server.core.clock import Clock
 _lock = threading.Lock()
 _real_sleep = time.sleep
 _clocks: list[Clock] = []
+_workspaces: list[Any] = []
 
 
 def _virtual_sleep(seconds: float) -> None:
     if seconds < 0:
         raise ValueError("sleep length must be non-negative")
     factory = _freezegun_factory()
+    with _lock:
+        clocks, workspaces = list(_clocks), list(_workspaces)
     if factory is not None:
         import datetime as dt
         factory.tick(dt.timedelta(seconds=seconds))
-        return
-    with _lock:
-        clocks = list(_clocks)
-    for clock in clocks:
-        clock.advance(seconds)
+    else:
+        for clock in clocks:
+            clock.advance(seconds)
+    for ws in workspaces:
+        jobs = ws.__dict__.get("jobs")
+        if jobs is not None and jobs.has_triggers():
+            jobs.fire_triggers(reentrant=False)
 
 
 def _freezegun_factory() -> Any:
@@ -48,15 +54,18 @@ class virtual_time:
 
     def __init__(self, workspace: Any) -> None:
         self.clock: Clock = workspace.clock
+        self.workspace = workspace
 
     def __enter__(self) -> "virtual_time":
         with _lock:
             _clocks.append(self.clock)
+            _workspaces.append(self.workspace)
             time.sleep = _virtual_sleep  # type: ignore[assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
         with _lock:
             _clocks.remove(self.clock)
+            _workspaces.remove(self.workspace)
             if not _clocks:
                 time.sleep = _real_sleep  # type: ignore[assignment]

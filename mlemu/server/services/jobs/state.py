@@ -84,11 +84,12 @@ class JobsService:
         self.details: dict[int, Any] = {}
         self._created = threading.local()
         self._workers: list[threading.Thread] = []
+        self._firing = False
         self.executor = Executor(self)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for name in ("details", "_created", "_workers", "executor"):
+        for name in ("details", "_created", "_workers", "executor", "_firing"):
             state.pop(name, None)
         return state
 
@@ -317,15 +318,20 @@ class JobsService:
         else:
             self._start_workers(starting)
 
-    def run_pending(self) -> list[JobRun]:
-        """Execute every PENDING run (and the queued runs they make room for), oldest first."""
+    def run_pending(self) -> list["RunView"]:
+        """Execute every PENDING run (and the queued runs they make room for), oldest first;
+        views of the runs executed."""
         done: list[JobRun] = []
         while True:
             with self.ws.lock:
                 if not self.pending:
-                    return done
+                    return self._views(done)
                 rid = self.pending[0]
             done.extend(self.drain([rid]))
+
+    def _views(self, runs: list[JobRun]) -> list["RunView"]:
+        from mlemu.server.services.jobs.view import RunView
+        return [RunView(self, r.run_id) for r in runs]
 
     def drain(self, run_ids: list[int]) -> list[JobRun]:
         """Execute these runs, then whatever their ending let out of a queue."""
@@ -539,17 +545,31 @@ class JobsService:
         return repair_id
 
     # == triggers ===========================================================================
-    def fire_triggers(self, now_ms: int | None = None) -> list[JobRun]:
+    def has_triggers(self) -> bool:
+        """Whether any job has an unpaused schedule or trigger (virtual time checks it per sleep)."""
+        return any((j.settings.get("schedule") or j.settings.get("trigger") or {}).get("pause_status") == "UNPAUSED"
+                   for j in self.jobs.values())
+
+    def fire_triggers(self, now_ms: int | None = None, *, reentrant: bool = True) -> list["RunView"]:
         """Start the runs that schedules, periodic and file-arrival triggers owe by now (the
-        workspace clock), then execute them unless :attr:`auto_run` is off."""
+        workspace clock), oldest job first, then execute them unless :attr:`auto_run` is off.
+        With ``reentrant=False`` (virtual time's sleeps) a call while triggered runs are
+        executing does nothing, so a task that sleeps does not start runs inside itself."""
+        if not reentrant and self._firing:
+            return []
         started: list[JobRun] = []
         with self.ws.lock:
             now = self.ws.clock.now_ms() if now_ms is None else now_ms
-            for job in sorted(self.jobs.values(), key=lambda j: j.job_id):
+            for job in sorted(self.jobs.values(), key=lambda j: j.seq):
                 started += self._due_runs(job, now)
-        if self.auto_run:
-            self.drain([r.run_id for r in started])
-        return started
+            self._created.__dict__.pop("runs", None)
+        if self.auto_run and started:
+            self._firing = True
+            try:
+                self.drain([r.run_id for r in started])
+            finally:
+                self._firing = False
+        return self._views(started)
 
     def _due_runs(self, job: Job, now: int) -> list[JobRun]:
         sched, trig = job.settings.get("schedule"), job.settings.get("trigger")

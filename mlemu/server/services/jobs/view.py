@@ -87,6 +87,8 @@ class RunView:
     result_state = property(lambda self: self.run.state.result_state)
     state_message = property(lambda self: self.run.state.state_message)
     trigger = property(lambda self: self.run.trigger)
+    start_time = property(lambda self: self.run.start_time)
+    end_time = property(lambda self: self.run.end_time)
 
     @property
     def succeeded(self) -> bool:
