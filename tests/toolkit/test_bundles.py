@@ -36,6 +36,8 @@ def test_dev_target_deploys_jobs_in_development_mode(mlemu, demo):
         "warehouse": mlemu.sql.list_warehouses()[0].id, "git_source_info": "url:; branch:"}
     assert task["new_cluster"] == {"num_workers": 1, "spark_version": "15.3.x-cpu-ml-scala2.12"}
     assert "permissions" not in s
+    grants = mlemu.permissions.grants("jobs", str(job.job_id))
+    assert ("group_name", "users", "CAN_VIEW") in [(g.kind, g.name, g.level) for g in grants]
     caller = mlemu.jobs.job("caller_job").settings["tasks"][0]["run_job_task"]
     assert caller["job_id"] == str(job.job_id)
 

@@ -4,7 +4,7 @@ bundle was loaded before), experiments, Unity Catalog schemas and registered mod
 
 Jobs referring to other jobs (``${resources.jobs.x.id}``) are created after them. Deployed jobs
 carry ``deployment: {kind: BUNDLE}`` and ``edit_mode: UI_LOCKED`` as deployed bundles do; their
-``permissions`` are not applied (mlemu keeps no job permissions).
+``permissions`` are set through the permissions API (recorded, as mlemu records every grant).
 """
 from __future__ import annotations
 
@@ -81,6 +81,7 @@ def deploy_jobs(api: Api, jobs: dict[str, Any], lookup: Callable[[list[str]], An
             settings = resolve(raw, lookup, partial=True)
             if has_refs(settings):
                 continue
+            permissions = settings.get("permissions") or []
             settings = strings({k: v for k, v in settings.items() if k != "permissions"})
             settings["deployment"] = {"kind": "BUNDLE", "metadata_file_path": posixpath.join(state_path, "metadata.json")}
             settings.setdefault("edit_mode", "UI_LOCKED")
@@ -90,6 +91,10 @@ def deploy_jobs(api: Api, jobs: dict[str, Any], lookup: Callable[[list[str]], An
             else:
                 job_id = int(api.call("POST", "/api/2.2/jobs/create", settings)["job_id"])
             ids[key] = job_id
+            if permissions:
+                acl = [{k: v for k, v in p.items() if k in ("user_name", "group_name", "service_principal_name")}
+                       | {"permission_level": p.get("level")} for p in permissions]
+                api.call("PATCH", f"/api/2.0/permissions/jobs/{job_id}", {"access_control_list": acl})
             deployed.setdefault("jobs", {})[key] = {"id": str(job_id), **settings}
             del waiting[key]
             progress = True
