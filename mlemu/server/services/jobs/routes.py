@@ -48,8 +48,11 @@ def _route(method: str, path: str, operation: str, body: type, calls: tuple[str,
     """Declare a handler under every API version (the SDK's calls are named on 2.2's)."""
     def decorate(fn):  # type: ignore[no-untyped-def]
         for v in VERSIONS:
+            older = (f"Jobs API {v} clients (databricks-cli, REST)",)
+            if v == "2.0" and path in ("runs/submit", "runs/get", "runs/cancel"):
+                older += ("mlflow.projects.run(backend='databricks')",)
             routes.route(method, f"/api/{v}/jobs/{path}", operation if v == "2.2" else f"{operation}.v{v.replace('.', '')}",
-                         body=body, client_calls=calls if v == "2.2" else ())(fn)
+                         body=body, client_calls=calls if v == "2.2" else older)(fn)
         return fn
     return decorate
 
