@@ -46,6 +46,7 @@ _SUBPACKAGES = {
     "sql": "mlemu.standins.sql",
     "feature_store": "mlemu.standins.feature_store",
     "spark": "mlemu.standins.spark",
+    "bundles": "mlemu.toolkit.bundles",
     "notebooks": "mlemu.standins.notebooks",
 }
 

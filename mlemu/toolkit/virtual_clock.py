@@ -6,8 +6,10 @@ instead, so a canary loop that waits an hour between steps runs in milliseconds.
 
 Timestamps the workspace hands out (runs, endpoints, inference-table rows) follow. Under
 freezegun, the frozen clock is ticked instead, so ``time.time()`` in your code moves too;
-without it only the workspace clock moves. Code that imported ``sleep`` by name
-(``from time import sleep``) before the patch keeps the real one.
+without it only the workspace clock moves. Job schedules and triggers that fall due while
+time moves run then (``ws.jobs.fire_triggers()``), so ``time.sleep(86400)`` runs a daily job.
+Code that imported ``sleep`` by name (``from time import sleep``) before the patch keeps the
+real one.
 
 Only the thread that entered ``virtual_time`` (the test's thread) moves virtual time. Every
 other thread sleeps for real: background threads that poll in a loop (py4j's client-server
@@ -25,15 +27,16 @@ from mlemu.server.core.clock import Clock
 
 _lock = threading.Lock()
 _real_sleep = time.sleep
-#: Each active virtual time: its clock and the threads whose sleeps move it.
-_clocks: list[tuple[Clock, set[int]]] = []
+#: Each active virtual time: its clock, the threads whose sleeps move it, and its workspace
+#: (whose job triggers fall due as time moves).
+_clocks: list[tuple[Clock, set[int], Any]] = []
 
 
 def _virtual_sleep(seconds: float) -> None:
     me = threading.get_ident()
     with _lock:
-        clocks = [clock for clock, threads in _clocks if me in threads]
-    if not clocks:
+        mine = [(clock, ws) for clock, threads, ws in _clocks if me in threads]
+    if not mine:
         _real_sleep(seconds)  # a thread not under test: real time
         return
     if seconds < 0:
@@ -42,9 +45,13 @@ def _virtual_sleep(seconds: float) -> None:
     if factory is not None:
         import datetime as dt
         factory.tick(dt.timedelta(seconds=seconds))
-        return
-    for clock in clocks:
-        clock.advance(seconds)
+    else:
+        for clock, _ in mine:
+            clock.advance(seconds)
+    for _, ws in mine:
+        jobs = ws.__dict__.get("jobs")
+        if jobs is not None and jobs.has_triggers():
+            jobs.fire_triggers(reentrant=False)
 
 
 def sleep_on(clock: Clock, seconds: float) -> None:
@@ -52,7 +59,7 @@ def sleep_on(clock: Clock, seconds: float) -> None:
     loopback server runs in its own thread): virtual when that workspace is under virtual
     time, whichever thread asks; a real ``time.sleep`` otherwise."""
     with _lock:
-        virtual = any(c is clock for c, _ in _clocks)
+        virtual = any(c is clock for c, _, _ in _clocks)
     if not virtual:
         time.sleep(seconds)
         return
@@ -76,7 +83,8 @@ class virtual_time:
 
     def __init__(self, workspace: Any) -> None:
         self.clock: Clock = workspace.clock
-        self._entry: tuple[Clock, set[int]] = (self.clock, set())
+        self.workspace = workspace
+        self._entry: tuple[Clock, set[int], Any] = (self.clock, set(), workspace)
 
     def follow(self) -> None:
         """Make the calling thread's sleeps move this virtual time too (a worker thread of the

@@ -107,6 +107,12 @@ def current() -> "Workspace | None":
         return _activation_order[-1] if _activation_order else None
 
 
+def is_active(ws: "Workspace") -> bool:
+    """Whether ``ws`` answers in-process now (started and not stopped)."""
+    with _lock:
+        return ws in _activation_order
+
+
 def allow(netloc: str) -> None:
     """Let hermetic mode pass requests to ``netloc`` through (mlemu's own servers)."""
     _passthrough.add(netloc.lower())
