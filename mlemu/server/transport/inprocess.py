@@ -49,7 +49,10 @@ _activation_order: list["Workspace"] = []  # active workspaces, most recently st
 
 
 def _netloc(url: str) -> str:
-    parts = urlsplit(url)
+    return _netloc_of(urlsplit(url))
+
+
+def _netloc_of(parts: Any) -> str:
     netloc = parts.netloc.lower()
     if parts.scheme == "https" and netloc.endswith(":443"):
         netloc = netloc[:-4]
@@ -143,7 +146,8 @@ def _read_body(body: Any) -> bytes:
 def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool = False,
           timeout: Any = None, verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
     url = request.url or ""
-    netloc = _netloc(url)
+    parts = urlsplit(url)
+    netloc = _netloc_of(parts)
     ws = _hosts.get(netloc)
     if ws is None:
         if _hermetic_count > 0 and netloc not in _passthrough and not _allowed_by_test(url):
@@ -153,7 +157,6 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
                 request=request)
         return _original_send(adapter, request, stream=stream, timeout=timeout, verify=verify,
                               cert=cert, proxies=proxies)
-    parts = urlsplit(url)
     headers = {k.lower(): v for k, v in request.headers.items()}
     method = request.method or "GET"
     payload = _read_body(request.body)
@@ -173,7 +176,9 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
                 raise requests.exceptions.ConnectionError(err, request=request) from None
             retries.sleep()
             continue
-        has_retry_after = bool(CaseInsensitiveDict(out_headers).get("retry-after"))
+        # Retry reads Retry-After only for 413/429/503 (urllib3's RETRY_AFTER_STATUS_CODES).
+        has_retry_after = status in retries.RETRY_AFTER_STATUS_CODES and any(
+            k.lower() == "retry-after" and v for k, v in out_headers.items())
         if not retries.is_retry(method, status, has_retry_after):
             break
         raw = HTTPResponse(body=io.BytesIO(body), headers=out_headers, status=status,

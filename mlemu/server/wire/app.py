@@ -13,6 +13,7 @@ from werkzeug.routing import Map, Rule
 
 from mlemu.server.core.errors import ApiError
 from mlemu.server.core.journal import Call, LazyJson
+from mlemu.server.wire.jsonenc import dumps
 from mlemu.server.wire.request import Reply, Request
 from mlemu.server.wire.routing import Route
 
@@ -28,12 +29,16 @@ NOT_EMULATED_HINT = ("mlemu does not emulate this endpoint; the emulated endpoin
                      "are listed in docs/coverage.md (`mlemu coverage`).")
 
 
-# json.dumps' options, without the cycle check (answers are trees; ~15 % faster on big pages).
-_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+class _MatchRule(Rule):
+    """A rule that only matches. mlemu never builds URLs from rules, so werkzeug's URL builder
+    (two ``compile()`` calls per rule, most of the app's build time) is never made."""
+
+    def _compile_builder(self, append_unknown: bool = True) -> Any:
+        return _no_url_building
 
 
-def dumps(obj: Any) -> bytes:
-    return _ENCODER.encode(obj).encode()
+def _no_url_building(*args: Any, **kwargs: Any) -> Any:
+    raise NotImplementedError("mlemu's routes match requests; they do not build URLs")
 
 
 class App:
@@ -47,7 +52,7 @@ class App:
             if r.is_static:
                 self._static[(r.method, r.rule)] = r
             else:
-                rules.setdefault(r.method, []).append(Rule(r.rule, endpoint=i))
+                rules.setdefault(r.method, []).append(_MatchRule(r.rule, endpoint=i))
         self._adapters = {m: Map(rs, strict_slashes=False, merge_slashes=False).bind("mlemu")
                           for m, rs in rules.items()}
         self._list_fields: dict[type, frozenset[str]] = {}
@@ -110,7 +115,8 @@ class App:
             # No body, but the length GET would send (a handler may state it for raw files).
             out_headers.setdefault("content-length", str(len(out_body)))
             out_body = b""
-        ws.calls.record(Call(method, path, operation, _journal_request(req), status, journal_body))
+        if ws.calls.keeps(operation):
+            ws.calls.record(Call(method, path, operation, _journal_request(req), status, journal_body))
         return status, out_headers, out_body
 
     def _validate(self, route: Route, req: Request) -> Any:
