@@ -26,6 +26,7 @@ def _blocks(page: str) -> list[str]:
     ("faults.md", "def test_log_batch_survives_throttling"),
     ("builders.md", "def test_scoring_uses_the_champion"),
     ("assertions.md", "def test_params_are_logged"),
+    ("model-logging.md", "def test_model_logging_is_fast"),
 ])
 def test_page_example_runs_as_written(pytester, page, needle):
     [block] = [b for b in _blocks(page) if needle in b]
