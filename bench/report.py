@@ -382,7 +382,12 @@ def _fixture(idx: dict) -> list[str]:
 
 
 def _user_suite() -> list[str]:
-    """The user-suite benchmark's section (``bench/user_suite.py`` writes it), when it ran."""
+    """The sections of the benchmarks run on their own (``bench/log_model.py``,
+    ``bench/user_suite.py``), from their last run, when they ran."""
     from pathlib import Path
-    path = Path(__file__).resolve().parent.parent / ".bench-out" / "user_suite.md"
-    return path.read_text().splitlines() + [""] if path.exists() else []
+    out: list[str] = []
+    for name in ("log_model.md", "user_suite.md"):
+        path = Path(__file__).resolve().parent.parent / ".bench-out" / name
+        if path.exists():
+            out += path.read_text().splitlines() + [""]
+    return out

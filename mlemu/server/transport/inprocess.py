@@ -13,6 +13,7 @@ except to loopback servers started by mlemu itself and hosts a test allows; belo
 """
 from __future__ import annotations
 
+import functools
 import io
 import threading
 from typing import TYPE_CHECKING, Any
@@ -214,5 +215,12 @@ def _build_response(adapter: HTTPAdapter, request: requests.PreparedRequest, sta
     resp.url = request.url or ""
     resp.request = request
     resp.connection = adapter
-    resp.encoding = get_encoding_from_headers(h)
+    resp.encoding = _encoding(h.get("content-type"))
     return resp
+
+
+@functools.lru_cache(maxsize=64)
+def _encoding(content_type: str | None) -> str | None:
+    """What ``requests`` derives from a content type (parsed once per distinct value: every
+    JSON answer has the same one)."""
+    return get_encoding_from_headers({"content-type": content_type}) if content_type else None
