@@ -8,12 +8,10 @@ import typing
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from urllib.parse import parse_qs, unquote
 
-from werkzeug.exceptions import NotFound
-from werkzeug.routing import Map, Rule
-
 from mlemu.server.core.errors import ApiError
 from mlemu.server.core.journal import Call, LazyJson
 from mlemu.server.wire.jsonenc import dumps
+from mlemu.server.wire.matcher import DynamicRoutes
 from mlemu.server.wire.request import Reply, Request
 from mlemu.server.wire.routing import Route
 
@@ -29,32 +27,19 @@ NOT_EMULATED_HINT = ("mlemu does not emulate this endpoint; the emulated endpoin
                      "are listed in docs/coverage.md (`mlemu coverage`).")
 
 
-class _MatchRule(Rule):
-    """A rule that only matches. mlemu never builds URLs from rules, so werkzeug's URL builder
-    (two ``compile()`` calls per rule, most of the app's build time) is never made."""
-
-    def _compile_builder(self, append_unknown: bool = True) -> Any:
-        return _no_url_building
-
-
-def _no_url_building(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError("mlemu's routes match requests; they do not build URLs")
-
-
 class App:
     """Routes for every registered service, compiled once per process."""
 
     def __init__(self, routes: Iterable[Route]) -> None:
         self.routes: list[Route] = list(routes)
         self._static: dict[tuple[str, str], Route] = {}
-        rules: dict[str, list[Rule]] = {}
+        dynamic: list[tuple[str, str, int]] = []
         for i, r in enumerate(self.routes):
             if r.is_static:
                 self._static[(r.method, r.rule)] = r
             else:
-                rules.setdefault(r.method, []).append(_MatchRule(r.rule, endpoint=i))
-        self._adapters = {m: Map(rs, strict_slashes=False, merge_slashes=False).bind("mlemu")
-                          for m, rs in rules.items()}
+                dynamic.append((r.method, r.rule, i))
+        self._dynamic = DynamicRoutes(dynamic)
         self._list_fields: dict[type, frozenset[str]] = {}
 
     # -- routing ---------------------------------------------------------------------------
@@ -64,15 +49,9 @@ class App:
             route = self._static.get((method, path.rstrip("/")))
         if route is not None:
             return route, {}
-        adapter = self._adapters.get(method)
-        if adapter is not None:
-            try:
-                index, args = adapter.match(path, method=method)
-                return self.routes[index], args
-            except NotFound:
-                pass
-            except Exception:  # werkzeug redirects etc.: treat as unknown
-                pass
+        found = self._dynamic.match(method, path)
+        if found is not None:
+            return self.routes[found[0]], found[1]
         raise ApiError("ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'. {NOT_EMULATED_HINT}")
 
     # -- dispatch --------------------------------------------------------------------------
