@@ -193,7 +193,7 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
                 raise requests.exceptions.ConnectionError(err, request=request) from None
             break
         retries.sleep(raw)
-    return _build_response(adapter, request, status, out_headers, body)
+    return _build_response(adapter, request, status, out_headers, body, stream)
 
 
 _REASONS = {200: "OK", 204: "No Content", 206: "Partial Content", 400: "Bad Request",
@@ -203,7 +203,7 @@ _REASONS = {200: "OK", 204: "No Content", 206: "Partial Content", 400: "Bad Requ
 
 
 def _build_response(adapter: HTTPAdapter, request: requests.PreparedRequest, status: int,
-                    headers: dict[str, str], body: bytes) -> requests.Response:
+                    headers: dict[str, str], body: bytes, stream: bool = False) -> requests.Response:
     resp = requests.Response()
     resp.status_code = status
     resp.reason = _REASONS.get(status, "")
@@ -212,6 +212,9 @@ def _build_response(adapter: HTTPAdapter, request: requests.PreparedRequest, sta
         h["content-length"] = str(len(body))
     resp.headers = h
     resp.raw = io.BytesIO(body)
+    if not stream:  # what Session.send would read at once: the bytes themselves, no chunked copy
+        resp._content = body
+        resp._content_consumed = True
     resp.url = request.url or ""
     resp.request = request
     resp.connection = adapter
