@@ -217,12 +217,18 @@ not this file.*
   process the timed calls alternate in blocks between mlemu's in-process transport and the
   floor (which replays the answers mlemu gave in the block just before), so both arms see the
   machine's load at the same moments. The standalone mlemu row comes from its own process.
+* **mlemu's share** of a flow: in the standalone mlemu run, the time spent inside mlemu's
+  in-process transport (from `HTTPAdapter.send` to the `requests.Response` it returns: routing,
+  validation, handlers, rendering, the journal) divided by each iteration's wall time, median
+  over iterations. Numerator and denominator come from the same iterations, so the machine's
+  load cancels out far better than between runs.
 * Seeded searches: 1,000 / 10,000 finished runs with 5 params, 5 metrics and 7 tags each, written
   outside any timing (mlemu: `ws.tracking`'s own methods; sqlite: bulk INSERTs through
   `SqlAlchemyStore`'s engine; `mlflow server`: the sqlite file is seeded before it starts).
   `search_runs` pages as the fluent client does (10,000 runs a page).
 * The seed flow passes `pip_requirements` to `log_model` (otherwise mlflow infers requirements
-  in a 2–8 s subprocess on every backend); model training and artifact files are prepared
+  in a 2–60 s subprocess on the other backends; under mlemu that inference is answered in-process,
+  see `bench/log_model.py` below); model training and artifact files are prepared
   before timing; `predict` and `infer_signature` are inside the flow, as in the cheatsheet.
 * The flows (seed, registry) clear mlflow's per-run artifact-repository cache before each
   iteration: a new run misses it in real use, and the floor's replayed run ids would hit it.
