@@ -16,12 +16,15 @@ from typing import Any
 
 INTERVAL_S = 0.005
 #: (category, path fragments of its modules), tried in this order for every frame.
+#: Installed packages are matched as ``-packages/<name>/`` (site- or dist-packages), so that
+#: ``mlflow/sklearn/`` (the client's flavor) is not taken for ``sklearn/`` (the model's library).
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Spark", ("/pyspark/", "/py4j/")),
+    ("Spark", ("-packages/pyspark/", "-packages/py4j/")),
     ("mlemu", ("/mlemu/",)),
-    ("model code", ("/sklearn/", "/xgboost/", "/lightgbm/", "/torch/", "/scipy/", "/skops/")),
-    ("client", ("/mlflow/", "/databricks/sdk/", "/requests/", "/urllib3/", "/databricks/sql/",
-                "/opentelemetry/", "/cloudpickle/")),
+    ("model code", ("-packages/sklearn/", "-packages/xgboost/", "-packages/lightgbm/", "-packages/torch/",
+                    "-packages/scipy/", "-packages/skops/")),
+    ("client", ("-packages/mlflow/", "-packages/databricks/sdk/", "-packages/requests/", "-packages/urllib3/",
+                "-packages/databricks/sql/", "-packages/opentelemetry/", "-packages/cloudpickle/")),
 )
 OTHER = "pytest, tests, imports"
 
