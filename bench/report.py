@@ -111,8 +111,8 @@ def _importtime(results: list[dict[str, Any]]) -> list[str]:
            "`python -X importtime -c \"import pytest, requests, pandas, pydantic; import "
            "mlemu.toolkit.pytest_plugin; ...; emulate(Workspace()).__enter__()\"`: the modules the "
            "plugin and the first fixture set-up import after what a test session has already "
-           "imported, longest first (cumulative, median of the rounds; an indented module is counted "
-           "in the one above it).", "",
+           "imported, longest first (cumulative, median of the rounds; a module's cumulative time "
+           "includes what it imported). The first row adds up everything they import.", "",
            "| module | self | cumulative |", "|---|---:|---:|"]
     out += [f"| `{r['module']}` | {_fmt(r['self_ms'])} | {_fmt(r['cumulative_ms'])} |" for r in rows]
     return out + [""]

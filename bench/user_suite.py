@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         new = {(r["project"], r["mode"], r["label"]) for r in results}
         old = json.loads((out / "user_suite.json").read_text())["results"]
         results = [r for r in old if (r["project"], r["mode"], r["label"]) not in new] + results
-        results.sort(key=lambda r: (r["project"], r["mode"], r["label"] != "before"))
+        results.sort(key=lambda r: (r["project"], r["mode"] != "serial", r["label"] != "before"))
     (out / "user_suite.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1))
     (out / "user_suite.md").write_text(render(results, meta))
     print(f"[user-suite] written: {out / 'user_suite.md'}")

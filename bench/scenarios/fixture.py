@@ -66,6 +66,7 @@ def _import_times(rounds: int) -> dict[str, Any]:
 
 #: What a test session has imported before its first ``mlemu`` test (its modules import the
 #: clients), so the import-time table shows what the plugin and the first fixture add.
+_PRE_IMPORTS = ("pytest", "requests", "pandas", "pydantic")
 _FIRST_FIXTURE = ("import pytest, requests, pandas, pydantic;"
                   "import mlemu.toolkit.pytest_plugin;"
                   "from mlemu.workspace import Workspace; from mlemu.toolkit.emulation import emulate;"
@@ -79,15 +80,25 @@ def importtime_table(rounds: int = 3) -> list[dict[str, Any]]:
     for _ in range(rounds):
         err = subprocess.run([sys.executable, "-X", "importtime", "-c", _FIRST_FIXTURE],
                              capture_output=True, text=True, timeout=300, check=True).stderr
-        seen: dict[str, tuple[int, int]] = {}
-        for m in re.finditer(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( *)(\S+)\s*$", err, re.M):
-            seen[m.group(4)] = (int(m.group(1)), int(m.group(2)))
+        rows = [(m.group(4), int(m.group(1)), int(m.group(2)), len(m.group(3))) for m in
+                re.finditer(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( *)(\S+)\s*$", err, re.M)]
+        # Rows are printed as imports finish: what comes after the last pre-import (a session's
+        # own imports) is what the plugin and the first fixture add.
+        last = max((i for i, (name, _, _, depth) in enumerate(rows) if depth == 1 and name in _PRE_IMPORTS),
+                   default=-1)
+        added = rows[last + 1:]
+        seen = {name: (own, cum) for name, own, cum, _ in added}
+        seen[TOTAL] = (0, sum(cum for _, _, cum, depth in added if depth == 1))
         runs.append(seen)
     names = set.intersection(*(set(r) for r in runs))
     rows = [{"module": n, "self_ms": statistics.median(r[n][0] for r in runs) / 1000,
              "cumulative_ms": statistics.median(r[n][1] for r in runs) / 1000} for n in names]
     rows.sort(key=lambda r: -r["cumulative_ms"])
-    return rows[:12]
+    return rows[:13]
+
+
+#: The row that sums every module the plugin and the first fixture import (top level).
+TOTAL = "(everything the plugin and the first fixture import)"
 
 
 def _emulate_loop(params: dict[str, Any]) -> dict[str, Any]:
