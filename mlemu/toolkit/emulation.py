@@ -6,7 +6,9 @@ used), sets mlflow's URIs to ``databricks`` / ``databricks-uc`` as a Databricks 
 does, and on exit ends runs left open and restores everything, mlflow's globals included.
 On entry it also makes ``databricks.feature_engineering`` / ``databricks.feature_store``
 importable (mlemu's clean-room clients, :mod:`mlemu.standins.feature_store.shim`; this stays for the
-process, so modules that imported them keep working).
+process, so modules that imported them keep working), and unless ``infer_requirements="mlflow"``
+it answers mlflow's model-requirement inference without a subprocess
+(:mod:`mlemu.toolkit.requirements`).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from typing import Any, Callable, TypeVar
 
 from mlemu.standins import mlflow_globals
 from mlemu.standins.feature_store import shim as feature_store_shim
+from mlemu.toolkit import requirements
 from mlemu.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,12 +36,14 @@ class emulate:
     (:mod:`mlemu.toolkit.virtual_clock`); ``allow_hosts`` names hosts (``"name"`` or ``"name:port"``)
     hermetic mode lets through. ``registry_uri`` picks mlflow's model registry:
     ``databricks-uc`` (Unity Catalog, the default) or ``databricks`` (the workspace registry).
+    ``infer_requirements``: ``"mlemu"`` (the default) infers a logged model's pip requirements
+    from its files in-process; ``"mlflow"`` keeps mlflow's own inference (a subprocess per model).
     """
 
     def __init__(self, workspace: Workspace | None = None, *, hermetic: bool = True,
                  set_mlflow_uris: bool = True, url: str | None = None, virtual_time: bool = False,
                  allow_hosts: tuple[str, ...] | list[str] = (), registry_uri: str = "databricks-uc",
-                 **workspace_kwargs: Any) -> None:
+                 infer_requirements: str = "mlemu", **workspace_kwargs: Any) -> None:
         self.workspace = workspace
         self._kwargs = workspace_kwargs
         self.hermetic = hermetic
@@ -48,6 +53,8 @@ class emulate:
         self.virtual_time = virtual_time
         self._virtual_time: Any = None
         self.registry_uri = registry_uri
+        self.infer_requirements = requirements.check_mode(infer_requirements)
+        self._inferring = False
         self._saved_env: dict[str, str] = {}
         self._saved_mlflow: dict[str, Any] | None = None
 
@@ -57,7 +64,8 @@ class emulate:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with emulate(self.workspace, hermetic=self.hermetic, set_mlflow_uris=self.set_mlflow_uris,
                          url=self.url, virtual_time=self.virtual_time, allow_hosts=self.allow_hosts,
-                         registry_uri=self.registry_uri, **self._kwargs):
+                         registry_uri=self.registry_uri, infer_requirements=self.infer_requirements,
+                         **self._kwargs):
                 return fn(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
 
@@ -81,6 +89,9 @@ class emulate:
         mlflow_globals.clear_prompt_cache()
         feature_store_shim.install()
         ws.start(hermetic=self.hermetic, allow_hosts=self.allow_hosts)
+        if self.infer_requirements == "mlemu":
+            requirements.activate()
+            self._inferring = True
         if self.virtual_time:
             from mlemu.toolkit.virtual_clock import virtual_time
             self._virtual_time = virtual_time(ws).__enter__()
@@ -90,6 +101,9 @@ class emulate:
         ws = self.workspace
         assert ws is not None
         try:
+            if self._inferring:
+                self._inferring = False
+                requirements.deactivate()
             if self._virtual_time is not None:
                 self._virtual_time.__exit__(None, None, None)
                 self._virtual_time = None

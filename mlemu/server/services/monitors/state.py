@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from mlemu.server.core import extras
 from mlemu.server.core.errors import ApiError, already_exists, invalid, not_found
-from mlemu.server.services.monitors import compute, slicing, types, windows
+from mlemu.server.services.monitors import slicing, types, windows
 from mlemu.server.services.unity_catalog import names
 
 if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
+    from mlemu.server.services.monitors import compute
     from mlemu.server.services.unity_catalog.state import Table
 
 PROFILE_KINDS = ("inference_log", "time_series", "snapshot")
@@ -81,7 +82,8 @@ class Monitor:
     def drift_metrics_table_name(self) -> str:
         return f"{self.output_schema_name}.{self.table_name.rsplit('.', 1)[1]}_drift_metrics"
 
-    def spec(self) -> compute.Spec:
+    def spec(self) -> "compute.Spec":
+        from mlemu.server.services.monitors import compute  # numpy: imported at the first refresh
         p = self.profile
         return compute.Spec(self.kind, p.get("timestamp_col"), tuple(p.get("granularities") or ()),
                             p.get("model_id_col"), p.get("prediction_col"), p.get("label_col"),
@@ -301,6 +303,8 @@ class Monitors:
     def _execute(self, monitor: Monitor, r: Refresh) -> None:
         """Compute and write the metric tables; the refresh ends SUCCESS or FAILED."""
         import pandas as pd
+
+        from mlemu.server.services.monitors import compute
 
         uc = self._ws.unity_catalog
         try:
