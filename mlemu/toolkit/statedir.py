@@ -409,6 +409,7 @@ def open_state_dir(directory: str, factory: Callable[..., "Workspace"], verify: 
                             "and every later one), start again with --recover-prefix; the damaged log is "
                             "then kept as wal.log.damaged-N")
     ws = factory(**kwargs)
+    ws.inline_work = True  # statements run inside their request: replay meets them at the same point
     meta["format_version"] = FORMAT_VERSION
     meta["workspace"] = {"seed": ws.seed, "workspace_id": ws.workspace_id,
                          "user_name": ws.user.user_name, "token": ws.token}

@@ -74,6 +74,9 @@ class WorkspaceState:
         self.hooks: Any = None
         #: Bumped by :meth:`note_change` (reads that move state on).
         self.read_changes = 0
+        #: Run background work (SQL statements) inside the request that starts it, to its end: a
+        #: ``--state-dir`` server sets it, so the state a replay rebuilds does not depend on timing.
+        self.inline_work = False
 
     def __repr__(self) -> str:
         return f"<mlemu.Workspace {self.host} id={self.workspace_id}>"
