@@ -11,9 +11,9 @@ SOURCES = sorted([*(ROOT / "mlemu").rglob("*.py"), *(ROOT / "plugins").rglob("*.
 
 #: (path relative to the repository, construct) -> why it may stay.
 ALLOWED = {
-    # Issue 17 item 3: the export format is being replaced by one that holds data only; drop this
-    # allowance when that lands.
-    ("mlemu/toolkit/persistence.py", "pickle.loads"): "issue 17 item 3 (exports are pickles until replaced)",
+    # In-memory snapshots (ws.snapshot()/restore()) unpickle bytes this process pickled itself and
+    # never wrote anywhere; exports and --state-dir checkpoints are JSON data (issue 17 item 3).
+    ("mlemu/toolkit/persistence.py", "pickle.loads"): "in-memory snapshots only, never file or request input",
     # A Unity Catalog Python UDF's body is Python code by definition (Databricks runs it too); it is
     # given by the test's own Python code (ws.unity_catalog.functions.create), no route accepts one.
     ("mlemu/server/services/unity_catalog/functions.py", "exec"): "UC Python UDF bodies from the Python API",
