@@ -177,3 +177,24 @@ def test_the_cli_refuses_with_a_message_and_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "record 3" in proc.stderr and "wal.log" in proc.stderr and "Traceback" not in proc.stderr
     assert open(log, "rb").read() == bytes(data)
+
+
+def test_the_cli_recovers_the_prefix_when_asked(tmp_path):
+    d = str(tmp_path / "s")
+    make_state_dir(d, 3)
+    log = os.path.join(d, "wal.log")
+    data = bytearray(open(log, "rb").read())
+    data[-2] ^= 1
+    open(log, "wb").write(bytes(data))
+    proc = subprocess.Popen([sys.executable, "-m", "mlemu.cli", "serve", "--port", "0", "--state-dir", d,
+                             "--recover-prefix"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().startswith("export DATABRICKS_HOST=")
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert "kept the 2 valid records" in err and "wal.log.damaged-1" in err
+    assert open(os.path.join(d, "wal.log.damaged-1"), "rb").read() == bytes(data)
+    dw = open_state_dir(d, Workspace)
+    assert experiments(dw) == ["/Shared/e0", "/Shared/e1"]
+    dw.close()
