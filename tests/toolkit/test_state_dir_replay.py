@@ -1,7 +1,7 @@
 """``--state-dir`` replay rebuilds exactly what was acknowledged (issue 17, defect 1).
 
 The property test drives random interleavings of writes and reads (polls included) across
-tracking, the workspace registry, files and DBFS, SQL, serving, monitors and the control plane
+tracking, the workspace and Unity Catalog registries, files and DBFS, SQL, serving, monitors and the control plane
 through the durable workspace, "kills" it at random points (a torn, unacknowledged record may
 trail the log) and checks that the restarted workspace holds the same state, object for object,
 as the one that answered last. Budget: ``MLEMU_REPLAY_RUNS`` runs of ``MLEMU_REPLAY_STEPS``
@@ -101,6 +101,15 @@ class Driver:
         if name:
             self.call("GET", "/api/2.0/mlflow/model-versions/get", query=f"name={name}&version=1")
 
+    def uc_register(self) -> None:
+        self.n += 1
+        name = f"main.default.m{self.n}"
+        uc = "/api/2.0/mlflow/unity-catalog"
+        if self.call("POST", f"{uc}/registered-models/create", {"name": name})[0] == 200:
+            self.call("POST", f"{uc}/model-versions/create", {"name": name, "source": "dbfs:/none"})
+            self.call("POST", f"{uc}/registered-models/alias", {"name": name, "alias": "champion", "version": "1"})
+            self.call("GET", f"{uc}/model-versions/get", query=f"name={name}&version=1")
+
     def put_file(self) -> None:
         self.n += 1
         path = f"/Volumes/main/default/v/f{self.n}.bin"
@@ -180,7 +189,7 @@ class Driver:
     def step(self) -> None:
         ops: list[Callable[[], None]] = [
             self.create_experiment, self.create_run, self.log_metric, self.read_tracking,
-            self.register_version, self.read_version, self.put_file, self.read_file, self.dbfs_put,
+            self.register_version, self.read_version, self.uc_register, self.put_file, self.read_file, self.dbfs_put,
             self.dbfs_read, self.sql_execute, self.sql_poll, self.sql_poll, self.serving_create,
             self.serving_get, self.monitor_create, self.monitor_read, self.control]
         self.rng.choice(ops)()
