@@ -78,32 +78,36 @@ def read_log(path: str, first_seq: int | None = None, version: int = 2) -> Log:
     starts: list[int] = []
     pos = 0
     expected = first_seq
+    size = HEAD.size if version >= 2 else _HEAD_V1.size
+
+    def torn() -> Log:  # the last write, cut short by the crash: never acknowledged
+        return Log(out, pos, None, len(data) - pos, starts)
+
+    def damaged(reason: str) -> Log:
+        if data.count(0, pos) == len(data) - pos:  # zeros a crash left where a write was under way
+            return torn()
+        return Log(out, pos, offsets=starts, damage=WalDamage(path, len(out) + 1, pos, reason))
+
     while pos < len(data):
-        n = len(out) + 1
-        rest = data[pos:]
-        if not rest.strip(b"\0"):  # zeros a crash left where a write was under way
-            return Log(out, pos, None, len(rest), starts)
-        size = HEAD.size if version >= 2 else _HEAD_V1.size
-        if len(rest) < size:
-            return Log(out, pos, None, len(rest), starts)
+        if len(data) - pos < size:
+            return torn()
         length, crc = _HEAD_V1.unpack_from(data, pos)
         if version >= 2 and zlib.crc32(data[pos:pos + 8]) != HEAD.unpack_from(data, pos)[2]:
-            return Log(out, pos, offsets=starts, damage=WalDamage(path, n, pos, "its header checksum does not match"))
+            return damaged("its header checksum does not match")
         if length > MAX_RECORD or length < 2:
-            return Log(out, pos, offsets=starts, damage=WalDamage(path, n, pos, f"its length field says {length} bytes "
-                                           f"(a record has 2 to {MAX_RECORD})"))
+            return damaged(f"its length field says {length} bytes (a record has 2 to {MAX_RECORD})")
         body = data[pos + size: pos + size + length]
-        if len(body) < length:  # the last write, cut short: never acknowledged
-            return Log(out, pos, None, len(rest), starts)
+        if len(body) < length:
+            return torn()
         if zlib.crc32(body) != crc:
-            return Log(out, pos, offsets=starts, damage=WalDamage(path, n, pos, "its checksum does not match its bytes"))
+            return damaged("its checksum does not match its bytes")
         try:
             rec = json.loads(body)
         except (ValueError, RecursionError) as e:
-            return Log(out, pos, offsets=starts, damage=WalDamage(path, n, pos, f"it is not valid JSON ({type(e).__name__})"))
+            return damaged(f"it is not valid JSON ({type(e).__name__})")
         problem = _check(rec, expected)
         if problem:
-            return Log(out, pos, offsets=starts, damage=WalDamage(path, n, pos, problem))
+            return damaged(problem)
         expected = rec["seq"] + 1
         out.append(rec)
         starts.append(pos)
