@@ -16,6 +16,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from typing import Any, Callable
 
 import pytest
@@ -290,6 +291,61 @@ def test_issue_reproduction_with_kill_9(tmp_path):
             got = s.get(f"{host}/api/2.0/mlflow/experiments/get", params={"experiment_id": exp_id})
             assert got.status_code == 200 and got.json()["experiment"]["name"] == name
         assert s.get(f"{host}/api/2.0/sql/statements/{stmt}").json()["status"]["state"] == "SUCCEEDED"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_concurrent_writers_and_pollers_keep_their_ids_across_kill_9(tmp_path):
+    """6 writers creating experiments while others poll SQL statements; kill -9 mid-stream:
+    every acknowledged id resolves to the experiment it was given for."""
+    import threading
+
+    pytest.importorskip("duckdb")
+    state = str(tmp_path / "state")
+    proc, host, s = _serve(state)
+    wh = s.get(f"{host}/api/2.0/sql/warehouses").json()["warehouses"][0]["id"]
+    acked: dict[str, str] = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(w: int) -> None:
+        session = requests.Session()
+        session.headers.update(s.headers)
+        for i in range(1000):
+            if stop.is_set():
+                return
+            name = f"/Shared/w{w}-{i}"
+            try:
+                r = session.post(f"{host}/api/2.0/mlflow/experiments/create", json={"name": name}, timeout=30)
+                if i % 3 == 0:
+                    stmt = session.post(f"{host}/api/2.0/sql/statements", json={
+                        "statement": "SELECT 1", "wait_timeout": "0s", "warehouse_id": wh}, timeout=30).json()
+                    session.get(f"{host}/api/2.0/sql/statements/{stmt['statement_id']}", timeout=30)
+            except requests.exceptions.RequestException:
+                return
+            if r.status_code == 200:
+                with lock:
+                    acked[r.json()["experiment_id"]] = name
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 60
+    while len(acked) < 60 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(acked) >= 60
+    proc, host, s = _serve(state)
+    try:
+        for exp_id, name in acked.items():
+            got = s.get(f"{host}/api/2.0/mlflow/experiments/get", params={"experiment_id": exp_id})
+            assert got.status_code == 200 and got.json()["experiment"]["name"] == name
     finally:
         proc.terminate()
         proc.wait(timeout=10)
