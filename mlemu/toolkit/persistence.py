@@ -330,7 +330,7 @@ def read_export(path: str | os.PathLike[str], blobs: "BlobStore | None" = None) 
     path = os.fspath(path)
     try:
         zf = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile, ValueError) as e:
+    except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError) as e:
         raise UnreadableExport(path, f"not a readable ZIP archive ({e})") from None
     with zf:
         names = set(zf.namelist())
@@ -380,7 +380,7 @@ def read_export(path: str | os.PathLike[str], blobs: "BlobStore | None" = None) 
                 raise UnreadableExport(path, f"the stored file {name} has another size than state.json says")
             try:
                 return z.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as e:
                 raise UnreadableExport(path, f"the stored file {name} cannot be read ({e})") from None
     return Archive(path, meta, data, read)
 
@@ -391,7 +391,7 @@ def _json_entry(zf: zipfile.ZipFile, path: str, name: str, limit: int | None) ->
         raise UnreadableExport(path, f"{name} is larger than {limit} bytes")
     try:
         return json.loads(zf.read(info))
-    except (ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as e:
+    except (ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError) as e:
         raise UnreadableExport(path, f"{name} is not valid JSON ({type(e).__name__}: {str(e)[:200]})") from None
 
 

@@ -324,8 +324,10 @@ def _meta(directory: str, meta_path: str) -> dict[str, Any] | None:
     problem = None
     if not isinstance(meta, dict):
         problem = "it is not a JSON object"
-    elif type(meta.get("format_version")) is not int:
-        problem = "it has no integer format_version"
+    elif "checksum" in meta and meta["checksum"] != _meta_checksum(meta):
+        problem = "its checksum does not match its content (it was changed or damaged)"
+    elif type(meta.get("format_version")) is not int or meta["format_version"] < 1:
+        problem = "it has no valid format_version"
     elif meta["format_version"] > FORMAT_VERSION:
         problem = (f"it was written by a newer mlemu (format {meta['format_version']}; this one reads up "
                    f"to {FORMAT_VERSION})")
@@ -342,9 +344,18 @@ def _meta(directory: str, meta_path: str) -> dict[str, Any] | None:
         elif meta["checkpoint"] is not None and (os.path.basename(meta["checkpoint"]) != meta["checkpoint"]
                                                  or not meta["checkpoint"].startswith("checkpoint-")):
             problem = "its checkpoint is not a checkpoint file name"
+        elif meta["checkpoint"] is not None and meta["checkpoint"] != f"checkpoint-{meta['checkpoint_seq']}.zip":
+            problem = "its checkpoint and checkpoint_seq disagree"
     if problem:
         raise StateDirError(f"{meta_path}: {problem}")
     return meta
+
+
+def _meta_checksum(meta: dict[str, Any]) -> str:
+    """SHA-256 of ``meta.json``'s content but the checksum itself (a changed seq, token or
+    identity is refused, not trusted)."""
+    rest = {k: v for k, v in meta.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()
 
 
 def _is_hex(text: str) -> bool:
@@ -443,6 +454,7 @@ def open_state_dir(directory: str, factory: Callable[..., "Workspace"], verify: 
         meta["checkpoint"], meta["checkpoint_seq"] = name, last
     else:  # the checkpoint stays: keep what it refers to
         blobs.used.update(f.get("sha256") for f in checkpoint_files)
+    meta["checksum"] = _meta_checksum(meta)
     _write_atomic(meta_path, json.dumps(meta, indent=2, sort_keys=True).encode())
     for stale in os.listdir(directory):
         if stale.startswith("checkpoint-") and stale != meta["checkpoint"]:

@@ -84,8 +84,9 @@ def read_log(path: str, first_seq: int | None = None, version: int = 2) -> Log:
         return Log(out, pos, None, len(data) - pos, starts)
 
     def damaged(reason: str) -> Log:
-        if data.count(0, pos) == len(data) - pos:  # zeros a crash left where a write was under way
-            return torn()
+        rest = len(data) - pos
+        if rest <= HEAD.size + MAX_RECORD and data.count(0, pos) == rest:
+            return torn()  # zeros a crash left where the last (unsynced) write was under way
         return Log(out, pos, offsets=starts, damage=WalDamage(path, len(out) + 1, pos, reason))
 
     while pos < len(data):

@@ -127,6 +127,7 @@ def test_a_torn_tail_is_a_crash_not_damage(tmp_path):
 
 
 @pytest.mark.parametrize("case", ["truncated-meta", "meta-not-object", "meta-missing-keys", "meta-missing",
+                                  "meta-seq-changed", "meta-token-changed",
                                   "garbage-checkpoint", "missing-checkpoint", "wal-is-a-directory",
                                   "dir-is-a-file"])
 def test_damaged_files_give_clear_errors(tmp_path, case):
@@ -144,6 +145,12 @@ def test_damaged_files_give_clear_errors(tmp_path, case):
         open(meta_path, "w").write("[]")
     elif case == "meta-missing-keys":
         del meta["workspace"]
+        json.dump(meta, open(meta_path, "w"))
+    elif case in ("meta-seq-changed", "meta-token-changed"):  # would skip records / change identity
+        if case == "meta-seq-changed":
+            meta["checkpoint_seq"] += 4
+        else:
+            meta["workspace"]["token"] = "dapi" + "0" * 32
         json.dump(meta, open(meta_path, "w"))
     elif case == "meta-missing":
         os.unlink(meta_path)
