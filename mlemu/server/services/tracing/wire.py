@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from mlemu.server.wire.fields import WireArgs
 from mlemu.server.core.errors import invalid
 from mlemu.server.services.tracing.state import Trace
 
 
-class _Args(BaseModel):
+class _Args(WireArgs):
     model_config = ConfigDict(extra="ignore")
 
 
@@ -72,7 +73,7 @@ class DataCredentialsArgs(_Args):
 
 class AssessmentBody(_Args):
     assessment: dict[str, Any]
-    update_mask: Optional[Any] = None
+    update_mask: Optional[Union[str, dict[str, Any]]] = None  # FieldMask: "a,b" or {"paths": [...]}
 
 
 # -- v2 requests ---------------------------------------------------------------------------

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from mlemu.server.wire.fields import WireArgs
 
 
-class _Args(BaseModel):
+class _Args(WireArgs):
     model_config = ConfigDict(extra="ignore")
 
 
