@@ -40,6 +40,7 @@ def resolvers(ws: "WorkspaceState") -> dict[str, Callable[[dict[str, Any]], Any]
 
     def run_out(run: "Run") -> dict[str, Any]:
         out = tw.run_out(run)
+        _finite(out["data"].get("metrics", []))
         out["experiment"] = tw.experiment_out(ws.tracking.get_experiment(run.info.experiment_id))
         out["model_versions"] = registry_view.versions_of_run(ws, run.info.run_id)
         return out
@@ -69,13 +70,22 @@ def resolvers(ws: "WorkspaceState") -> dict[str, Callable[[dict[str, Any]], Any]
         found = ws.tracking.get_metric_history_bulk_interval(
             [str(r) for r in a.get("runIds") or []], str(a.get("metricKey") or ""),
             a.get("startStep"), a.get("endStep"), a.get("maxResults"))
-        return {"metrics": [tw.metric_out(m) for m in found]}
+        return {"metrics": _finite([tw.metric_out(m) for m in found])}
 
     return {"mlflowGetExperiment": _typed("MlflowGetExperimentResponse", get_experiment),
             "mlflowGetRun": _typed("MlflowGetRunResponse", get_run),
             "mlflowSearchRuns": _typed("MlflowSearchRunsResponse", search_runs),
             "mlflowGetMetricHistoryBulkInterval": _typed("MlflowGetMetricHistoryBulkIntervalResponse",
                                                          metric_history_bulk_interval)}
+
+
+def _finite(metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """NaN and ±Infinity (strings in the REST shape) read ``null``: a GraphQL ``Float`` is a
+    finite number, and the UI's client drops a response that says otherwise."""
+    for m in metrics:
+        if isinstance(m.get("value"), str):
+            m["value"] = None
+    return metrics
 
 
 def _typed(type_name: str, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:

@@ -34,6 +34,8 @@ routes = RouteTable("ui")
 A2 = "/ajax-api/2.0/mlflow"
 A3 = "/ajax-api/3.0/mlflow"
 UI = "MLflow UI"
+#: Experiments one ``experiments/search-datasets`` request may name (mlflow's server's limit).
+SEARCH_DATASETS_MAX_EXPERIMENTS = 20
 
 
 # == GraphQL ================================================================================
@@ -135,7 +137,16 @@ def search_experiments(req: Request) -> dict:
 @routes.post(f"{A2}/experiments/search-datasets", "experiments.search-datasets",
              body=w.SearchDatasetsArgs, client_calls=(f"{UI}: run table dataset filter",))
 def search_datasets(req: Request) -> dict:
-    """The distinct datasets the experiments' active runs used, with their context tag."""
+    """The distinct datasets the experiments' active runs used, with their context tag.
+    One to 20 experiment ids, each a decimal integer, as mlflow's server checks them."""
+    ids = req.args.experiment_ids
+    if not ids:
+        raise invalid("SearchDatasets request must specify at least one experiment_id.")
+    if len(ids) > SEARCH_DATASETS_MAX_EXPERIMENTS:
+        raise invalid(f"SearchDatasets request cannot specify more than {SEARCH_DATASETS_MAX_EXPERIMENTS}"
+                      f" experiment_ids. Received {len(ids)} experiment_ids.")
+    for experiment_id in ids:
+        validation.check_experiment_id(experiment_id)
     tracking = req.ws.tracking
     seen: dict[tuple[str, str, str, str], None] = {}
     for experiment_id in req.args.experiment_ids:

@@ -316,3 +316,43 @@ def test_edits_from_the_ui_reach_the_registry_that_holds_the_model(ui):
     assert missing.status_code == 404 and missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     bad_alias = session.post(f"{base}/registered-models/alias", json={"name": uc, "alias": "latest", "version": "1"})
     assert bad_alias.status_code == 400
+
+
+def test_non_finite_metrics_are_null_in_graphql(ui):
+    """A GraphQL Float is finite: NaN and ±Infinity read null, never the REST strings (issue 20, item 4)."""
+    server, session, seeded = ui
+    api = f"{server.url}/api/2.0/mlflow"
+    run_id = session.post(f"{api}/runs/create", json={"experiment_id": seeded.experiment_id}).json()["run"]["info"]["run_id"]
+    for key, value in (("nan", "NaN"), ("inf", "Infinity"), ("ninf", "-Infinity"), ("fine", 0.5)):
+        assert session.post(f"{api}/runs/log-metric", json={"run_id": run_id, "key": key, "value": value,
+                                                               "timestamp": 1, "step": 0}).ok
+    body = _graphql(ui, GET_RUN, "GetRun", {"data": {"runId": run_id}})
+    values = {m["key"]: m["value"] for m in body["data"]["mlflowGetRun"]["run"]["data"]["metrics"]}
+    assert values == {"nan": None, "inf": None, "ninf": None, "fine": 0.5}
+    body = _graphql(ui, BULK_INTERVAL, "GetMetricHistoryBulkInterval",
+                    {"data": {"runIds": [run_id], "metricKey": "nan", "maxResults": 10}})
+    assert [m["value"] for m in body["data"]["mlflowGetMetricHistoryBulkInterval"]["metrics"]] == [None]
+    # REST keeps protobuf JSON's strings.
+    rest = session.get(f"{api}/runs/get", params={"run_id": run_id}).json()["run"]["data"]["metrics"]
+    assert {m["key"]: m["value"] for m in rest}["nan"] == "NaN"
+
+
+@pytest.mark.parametrize("query", [{"run_ids": "123", "metric_key": ""}, {"run_ids": "123"}])
+def test_bulk_interval_checks_its_parameters_before_the_runs(ui, query):
+    server, session, _ = ui
+    r = session.get(f"{server.url}/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval", params=query)
+    assert r.status_code == 400, r.text
+    assert r.json() == {"error_code": "INVALID_PARAMETER_VALUE",
+                        "message": "Missing value for required parameter 'metric_key'."}
+
+
+@pytest.mark.parametrize("body,words", [
+    ({}, "at least one experiment_id"), ({"experiment_ids": []}, "at least one experiment_id"),
+    ({"experiment_ids": ["abc"]}, "Experiment ID must be a valid integer"),
+    ({"experiment_ids": [str(i) for i in range(21)]}, "cannot specify more than 20"),
+])
+def test_search_datasets_validates_the_experiment_ids(ui, body, words):
+    server, session, _ = ui
+    r = session.post(f"{server.url}/ajax-api/2.0/mlflow/experiments/search-datasets", json=body)
+    assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert words in r.json()["message"]
