@@ -279,9 +279,12 @@ class WorkspaceRegistry:
         self._drop_version(mv)
         self._touch(mv.model)
 
-    def search_versions(self, match: Callable[[WsModelVersion], bool]) -> list[WsModelVersion]:
-        """Matching versions, by model name, newest first."""
-        return [mv for m in self.list_models() for mv in m.newest_first() if match(mv)]
+    def search_versions(self, match: Callable[[WsModelVersion], bool],
+                        order: Callable[[list[WsModelVersion]], list[WsModelVersion]] | None = None,
+                        ) -> list[WsModelVersion]:
+        """Matching versions, in ``order`` (default: by model name, newest first)."""
+        found = [mv for m in self.list_models() for mv in m.newest_first() if match(mv)]
+        return order(found) if order is not None else found
 
     def set_version_tag(self, name: str, version: object, key: str, value: str | None) -> None:
         mv = self.get_version(name, version)
