@@ -50,6 +50,22 @@ class SearchTracesV3(_Args):
     page_token: Optional[str] = None
 
 
+class QueryTraceMetrics(_Args):
+    """``traces/metrics``: the view, metric and aggregations are required (checked by the state)."""
+
+    experiment_ids: list[str] = []
+    view_type: Optional[Union[str, int]] = None
+    metric_name: Optional[str] = None
+    aggregations: list[dict[str, Any]] = []
+    dimensions: list[str] = []
+    filters: list[str] = []
+    time_interval_seconds: Optional[int] = None
+    start_time_ms: Optional[int] = None
+    end_time_ms: Optional[int] = None
+    max_results: Optional[int] = None
+    page_token: Optional[str] = None
+
+
 class DeleteTraces(_Args):
     experiment_id: str
     max_timestamp_millis: Optional[int] = None

@@ -5,7 +5,8 @@
 * ``GET /get-artifact``, ``/model-versions/get-artifact``, logged-model ``artifacts/files``,
   ``get-trace-artifact`` (a trace's spans): file downloads (:mod:`.downloads`);
 * ``server-info``, ``ui-telemetry`` (disabled), ``gateway-proxy`` (no endpoints),
-  ``experiments/search-datasets``;
+  ``experiments/search-datasets``; the 3.x assistant panel's ``assistant/config`` and
+  ``assistant/providers`` (no provider) and ``datasets/search`` (no managed evaluation datasets);
 * the registry paths the UI reads and edits (descriptions, tags, aliases), over both
   registries (:mod:`.registry_view`), and ``experiments/search`` with the UI's
   ``max_results=20000`` clamped to the page cap.
@@ -121,6 +122,25 @@ def ui_telemetry_records(req: Request) -> dict:
 @routes.get(f"{A2}/gateway-proxy", "gateway-proxy", client_calls=(f"{UI}: experiment pages",))
 def gateway_proxy(req: Request) -> dict:
     return {"endpoints": []}
+
+
+# == features a Databricks workspace does not offer through this UI =========================
+@routes.get(f"{A3}/assistant/config", "assistant.config", client_calls=(f"{UI}: every page (3.x)",))
+def assistant_config(req: Request) -> dict:
+    """mlflow's local assistant: no provider is configured, so the panel offers nothing."""
+    return {"providers": {}, "projects": {}, "remote_access_allowed": False}
+
+
+@routes.get(f"{A3}/assistant/providers", "assistant.providers", client_calls=(f"{UI}: every page (3.x)",))
+def assistant_providers(req: Request) -> dict:
+    return {"providers": [], "resolved": None, "gateway_vendor_options": {}}
+
+
+@routes.post(f"{A3}/datasets/search", "datasets.search", body=w.SearchDatasetsArgs,
+             client_calls=(f"{UI}: traces page, evaluation datasets (3.x)",))
+def search_evaluation_datasets(req: Request) -> dict:
+    """Managed evaluation datasets (mlflow's SQL-store feature) are not kept: none match."""
+    return {}
 
 
 # == tracking views =========================================================================

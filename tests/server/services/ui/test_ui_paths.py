@@ -173,7 +173,8 @@ def test_registry_view_shows_both_registries_with_latest_versions_and_aliases(ui
     assert [m["name"] for m in uc_only["registered_models"]] == [seeded.uc_model]
     prompts = session.get(f"{server.url}/ajax-api/2.0/mlflow/registered-models/search",
                           params={"filter": "tag.mlflow.prompt.is_prompt = 'true'"})
-    assert prompts.status_code == 200 and prompts.json() == {}
+    assert prompts.status_code == 200
+    assert [m["name"] for m in prompts.json().get("registered_models", [])] == [p for p in [seeded.prompt] if p]
     mv = session.get(f"{server.url}/ajax-api/2.0/mlflow/model-versions/get",
                      params={"name": seeded.uc_model, "version": "1"}).json()["model_version"]
     assert mv["aliases"] == [{"alias": "champion", "version": "1"}]
@@ -198,9 +199,9 @@ def test_rest_aliases_server_info_and_unknown_paths(ui):
     datasets = session.post(f"{server.url}/ajax-api/2.0/mlflow/experiments/search-datasets",
                             json={"experiment_ids": [seeded.experiment_id]})
     assert datasets.status_code == 200 and datasets.json() == {"dataset_summaries": []}
-    unknown = session.get(f"{server.url}/ajax-api/3.0/mlflow/assistant/config")
+    unknown = session.get(f"{server.url}/ajax-api/2.0/mlflow/users/current")  # mlflow server 404s it too
     assert unknown.status_code == 404 and unknown.json()["error_code"] == "ENDPOINT_NOT_FOUND"
-    assert "/ajax-api/3.0/mlflow/assistant/config" in unknown.json()["message"]
+    assert "/ajax-api/2.0/mlflow/users/current" in unknown.json()["message"]
     seen = {c.operation for c in server.ws.calls}
     assert {"ui.experiments.search", "tracking.runs.get", "ui.server-info"} <= seen  # journaled
 
@@ -356,3 +357,50 @@ def test_search_datasets_validates_the_experiment_ids(ui, body, words):
     r = session.post(f"{server.url}/ajax-api/2.0/mlflow/experiments/search-datasets", json=body)
     assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert words in r.json()["message"]
+
+
+def test_assistant_and_evaluation_datasets_answer_as_a_workspace_without_them(ui):
+    """The 3.x UI asks for these on every page (issue 20, item 16): no assistant provider, no
+    managed evaluation datasets; never a 404."""
+    server, session, seeded = ui
+    base = f"{server.url}/ajax-api/3.0/mlflow"
+    assert session.get(f"{base}/assistant/config").json() == {
+        "providers": {}, "projects": {}, "remote_access_allowed": False}
+    providers = session.get(f"{base}/assistant/providers").json()
+    assert providers["providers"] == [] and providers["resolved"] is None
+    found = session.post(f"{base}/datasets/search", json={"experiment_ids": [seeded.experiment_id]})
+    assert found.status_code == 200 and found.json().get("datasets", []) == []
+    assert requests.get(f"{base}/assistant/config").status_code == 401  # the token is still needed
+
+
+def test_prompts_are_listed_and_shown_as_the_ui_reads_them(ui):
+    """A prompt registered in Unity Catalog appears in the UI's prompt list and page (issue 20,
+    item 17), as mlflow's server shows prompts: a model tagged mlflow.prompt.is_prompt whose
+    versions hold the template in mlflow.prompt.text; the model list leaves prompts out."""
+    server, session, seeded = ui
+    if seeded.prompt is None:
+        pytest.skip("prompts in Unity Catalog are registered with mlflow 3 here")
+    base = f"{server.url}/ajax-api/2.0/mlflow"
+    prompt_clause = "tags.`mlflow.prompt.is_prompt` = 'true'"
+    listed = session.get(f"{base}/registered-models/search", params={"filter": prompt_clause}).json()
+    assert [m["name"] for m in listed["registered_models"]] == [seeded.prompt]
+    tags = {t["key"]: t["value"] for t in listed["registered_models"][0]["tags"]}
+    assert tags["mlflow.prompt.is_prompt"] == "true"
+    named = session.get(f"{base}/registered-models/search",
+                        params={"filter": f"name LIKE '%greet%' AND {prompt_clause}"}).json()
+    assert [m["name"] for m in named["registered_models"]] == [seeded.prompt]
+    models = session.get(f"{base}/registered-models/search",
+                         params={"filter": "tags.`mlflow.prompt.is_prompt` != 'true'"}).json()
+    assert seeded.prompt not in [m["name"] for m in models["registered_models"]]
+    assert seeded.uc_model in [m["name"] for m in models["registered_models"]]
+    page = session.get(f"{base}/registered-models/get", params={"name": seeded.prompt})
+    assert page.status_code == 200 and page.json()["registered_model"]["name"] == seeded.prompt
+    versions = session.get(f"{base}/model-versions/search",
+                           params={"filter": f"name='{seeded.prompt}' AND {prompt_clause}"}).json()
+    [v1, v2] = sorted(versions["model_versions"], key=lambda v: v["version"])
+    text = {t["key"]: t["value"] for t in v1["tags"]}["mlflow.prompt.text"]
+    assert text == "Hello {{name}}!" and v1["description"] == "first"
+    chat = json.loads({t["key"]: t["value"] for t in v2["tags"]}["mlflow.prompt.text"])
+    assert chat == [{"role": "user", "content": "Hi {{name}}"}]
+    one = session.get(f"{base}/model-versions/get", params={"name": seeded.prompt, "version": "1"}).json()
+    assert one["model_version"]["version"] == "1"
