@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from mlemu.server.core.errors import invalid
+from mlemu.server.services.tracing.views import decoded
 
 if TYPE_CHECKING:
     from mlemu.server.services.tracing.state import Trace, Tracing
@@ -296,14 +297,7 @@ def _json(text: Any) -> dict[str, Any]:
 
 
 def _attr(attrs: dict[str, Any], key: str) -> Any:
-    """A span attribute: mlflow writes each one JSON-encoded."""
-    value = attrs.get(key)
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+    return decoded(attrs.get(key))
 
 
 def _number(value: Any) -> float | None:
