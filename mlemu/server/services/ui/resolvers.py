@@ -65,6 +65,21 @@ def resolvers(ws: "WorkspaceState") -> dict[str, Callable[[dict[str, Any]], Any]
         return {"runs": [run_out(r) for r in runs], "next_page_token": token}
 
     @_guarded
+    def list_artifacts(args: dict[str, Any]) -> dict[str, Any]:
+        a = _input(args)
+        svc = ws.mlflow_artifacts
+        root = svc.run_root(str(a.get("runId") or a.get("runUuid") or ""))
+        entries, token = svc.list(root, a.get("path"), a.get("pageToken"))
+        return {"root_uri": root.uri, "next_page_token": token,
+                "files": [{"path": e.path, "is_dir": e.is_dir, "file_size": 0 if e.is_dir else e.file_size}
+                          for e in entries]}
+
+    @_guarded
+    def search_datasets(args: dict[str, Any]) -> dict[str, Any]:
+        ids = [str(e) for e in _input(args).get("experimentIds") or []]
+        return {"dataset_summaries": dataset_summaries(ws, ids)}
+
+    @_guarded
     def metric_history_bulk_interval(args: dict[str, Any]) -> dict[str, Any]:
         a = _input(args)
         found = ws.tracking.get_metric_history_bulk_interval(
@@ -76,7 +91,25 @@ def resolvers(ws: "WorkspaceState") -> dict[str, Callable[[dict[str, Any]], Any]
             "mlflowGetRun": _typed("MlflowGetRunResponse", get_run),
             "mlflowSearchRuns": _typed("MlflowSearchRunsResponse", search_runs),
             "mlflowGetMetricHistoryBulkInterval": _typed("MlflowGetMetricHistoryBulkIntervalResponse",
-                                                         metric_history_bulk_interval)}
+                                                         metric_history_bulk_interval),
+            "mlflowListArtifacts": _typed("MlflowListArtifactsResponse", list_artifacts),
+            # mlflow's schema puts these two POST-backed reads under Mutation.
+            "mutation:mlflowSearchRuns": _typed("MlflowSearchRunsResponse", search_runs),
+            "mutation:mlflowSearchDatasets": _typed("MlflowSearchDatasetsResponse", search_datasets)}
+
+
+def dataset_summaries(ws: "WorkspaceState", experiment_ids: list[str]) -> list[dict[str, Any]]:
+    """The distinct datasets the experiments' active runs used, with their context tag."""
+    from mlemu.server.services.tracking import validation
+
+    seen: dict[tuple[str, str, str, str], None] = {}
+    for experiment_id in experiment_ids:
+        runs, _ = ws.tracking.search_runs([experiment_id], None, "ACTIVE_ONLY", validation.SEARCH_RUNS_MAX)
+        for run in runs:
+            for d in run.dataset_inputs:
+                seen[(experiment_id, d.name, d.digest, d.tags.get("mlflow.data.context", ""))] = None
+    return [{"experiment_id": e, "name": n, "digest": g, **({"context": c} if c else {})}
+            for e, n, g, c in seen]
 
 
 def _finite(metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:

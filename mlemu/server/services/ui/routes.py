@@ -154,6 +154,26 @@ def search_experiments(req: Request) -> dict:
     return page_body("experiments", [tw.experiment_out(e) for e in found], token)
 
 
+@routes.get(f"{A2}/metrics/get-history-bulk", "metrics.get-history-bulk", body=w.HistoryBulkArgs,
+            client_calls=(f"{UI}: metric page, run comparison charts",))
+def get_metric_history_bulk(req: Request) -> dict:
+    """One metric's full history for up to 100 runs (``run_id`` repeated), by run id then time."""
+    a = req.args
+    if not a.run_id:
+        raise invalid("GetMetricHistoryBulk request must specify at least one run_id.")
+    if len(a.run_id) > validation.BULK_INTERVAL_MAX_RUNS:
+        raise invalid(f"GetMetricHistoryBulk request cannot specify more than {validation.BULK_INTERVAL_MAX_RUNS}"
+                      f" run_ids. Received {len(a.run_id)} run_ids.")
+    if a.metric_key is None:
+        raise invalid("GetMetricHistoryBulk request must specify a metric_key.")
+    size = min(a.max_results or validation.METRIC_HISTORY_PAGE_MAX, validation.METRIC_HISTORY_PAGE_MAX)
+    metrics = []
+    for run_id in sorted(a.run_id):
+        found, _ = req.ws.tracking.get_metric_history(run_id, a.metric_key, size)
+        metrics += [tw.metric_out(m, run_id) for m in found]
+    return {"metrics": metrics}
+
+
 @routes.post(f"{A2}/experiments/search-datasets", "experiments.search-datasets",
              body=w.SearchDatasetsArgs, client_calls=(f"{UI}: run table dataset filter",))
 def search_datasets(req: Request) -> dict:
@@ -167,16 +187,7 @@ def search_datasets(req: Request) -> dict:
                       f" experiment_ids. Received {len(ids)} experiment_ids.")
     for experiment_id in ids:
         validation.check_experiment_id(experiment_id)
-    tracking = req.ws.tracking
-    seen: dict[tuple[str, str, str, str], None] = {}
-    for experiment_id in req.args.experiment_ids:
-        runs, _ = tracking.search_runs([experiment_id], None, "ACTIVE_ONLY", validation.SEARCH_RUNS_MAX)
-        for run in runs:
-            for d in run.dataset_inputs:
-                seen[(experiment_id, d.name, d.digest, d.tags.get("mlflow.data.context", ""))] = None
-    return {"dataset_summaries": [
-        {"experiment_id": e, "name": n, "digest": g, **({"context": c} if c else {})}
-        for e, n, g, c in seen]}
+    return {"dataset_summaries": resolvers.dataset_summaries(req.ws, ids)}
 
 
 # == registry views =========================================================================

@@ -39,6 +39,12 @@ class ModelArtifactArgs(_Args):
     artifact_file_path: Optional[str] = None
 
 
+class HistoryBulkArgs(_Args):
+    run_id: list[str] = []
+    metric_key: Optional[str] = None
+    max_results: Optional[int] = None
+
+
 class SearchDatasetsArgs(_Args):
     experiment_ids: list[str] = []
 

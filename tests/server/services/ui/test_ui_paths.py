@@ -404,3 +404,36 @@ def test_prompts_are_listed_and_shown_as_the_ui_reads_them(ui):
     assert chat == [{"role": "user", "content": "Hi {{name}}"}]
     one = session.get(f"{base}/model-versions/get", params={"name": seeded.prompt, "version": "1"}).json()
     assert one["model_version"]["version"] == "1"
+
+
+def test_graphql_list_artifacts_and_the_two_read_mutations(ui):
+    """mlflow's schema answers ``mlflowListArtifacts`` as a query and ``mlflowSearchRuns`` /
+    ``mlflowSearchDatasets`` as mutations (POST-backed reads); every other mutation is refused."""
+    server, session, seeded = ui
+    body = _graphql(ui, 'query q { files: mlflowListArtifacts(input: {runId: "%s"}) '
+                        '{ files { path isDir fileSize } } }' % seeded.run_id, "q", {})
+    files = {f["path"]: f for f in body["data"]["files"]["files"]}
+    assert files["reports"] == {"path": "reports", "isDir": True, "fileSize": "0"}
+    inner = _graphql(ui, 'query q { mlflowListArtifacts(input: {runId: "%s", path: "reports"}) '
+                         '{ files { path isDir fileSize } } }' % seeded.run_id, "q", {})
+    assert inner["data"]["mlflowListArtifacts"]["files"] == [
+        {"path": "reports/summary.txt", "isDir": False, "fileSize": "27"}]
+    runs = _graphql(ui, 'mutation m { mlflowSearchRuns(input: {experimentIds: ["%s"]}) '
+                        '{ runs { info { runName } } } }' % seeded.experiment_id, "m", {})
+    assert {"baseline", "tuned"} <= {r["info"]["runName"] for r in runs["data"]["mlflowSearchRuns"]["runs"]}
+    datasets = _graphql(ui, 'mutation m { mlflowSearchDatasets(input: {experimentIds: ["%s"]}) '
+                            '{ datasetSummaries { name } } }' % seeded.experiment_id, "m", {})
+    assert datasets["data"]["mlflowSearchDatasets"]["datasetSummaries"] == []
+    refused = _graphql(ui, 'mutation m { mlflowGetRun(input: {runId: "x"}) { run { info { runName } } } }', "m", {})
+    assert refused["data"]["mlflowGetRun"] is None and "type 'Mutation'" in refused["errors"][0]["message"]
+
+
+def test_metric_history_bulk_for_the_ui(ui):
+    server, session, seeded = ui
+    url = f"{server.url}/ajax-api/2.0/mlflow/metrics/get-history-bulk"
+    got = session.get(url, params=[("run_id", seeded.run_id), ("run_id", seeded.other_run_id),
+                                   ("metric_key", "accuracy"), ("max_results", 2)]).json()["metrics"]
+    first, second = sorted([seeded.run_id, seeded.other_run_id])
+    assert [(m["run_id"], m["step"]) for m in got] == [(first, 0), (first, 1), (second, 0), (second, 1)]
+    assert session.get(url, params={"metric_key": "accuracy"}).json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert session.get(url, params={"run_id": seeded.run_id}).status_code == 400
