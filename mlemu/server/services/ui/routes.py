@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlemu.server.core.errors import ApiError, invalid
+from mlemu.server.services.mlflow_artifacts.state import relative_path
 from mlemu.server.services.registry import wire as uc_wire
 from mlemu.server.services.tracking import validation
 from mlemu.server.services.tracking import wire as tw
@@ -56,6 +57,7 @@ def graphql_query(req: Request) -> dict:
             client_calls=(f"{UI}: run artifacts (file preview)",))
 def get_artifact(req: Request) -> Any:
     a = req.args
+    relative_path(a.path)  # a bad path is refused before the run is looked up
     root = req.ws.mlflow_artifacts.run_root(a.run_id or a.run_uuid or "")
     return downloads.file_reply(req.ws, root.namespace, root.path, a.path)
 
@@ -85,6 +87,7 @@ def get_trace_artifact(req: Request) -> Any:
             client_calls=(f"{UI}: model version page (MLmodel, schema)",))
 def get_version_artifact(req: Request) -> Any:
     a = req.args
+    relative_path(a.path)
     namespace, root = registry_view.version_files(req.ws, a.name, a.version)
     return downloads.file_reply(req.ws, namespace, root, a.path)
 

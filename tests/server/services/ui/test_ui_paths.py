@@ -437,3 +437,15 @@ def test_metric_history_bulk_for_the_ui(ui):
     assert [(m["run_id"], m["step"]) for m in got] == [(first, 0), (first, 1), (second, 0), (second, 1)]
     assert session.get(url, params={"metric_key": "accuracy"}).json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert session.get(url, params={"run_id": seeded.run_id}).status_code == 400
+
+
+@pytest.mark.parametrize("path,params", [
+    ("/api/2.0/mlflow/artifacts/list", {"run_id": "0" * 32}),
+    ("/get-artifact", {"run_id": "0" * 32}),
+    ("/model-versions/get-artifact", {"name": "no-such-model", "version": "1"}),
+])
+def test_an_escaping_artifact_path_is_refused_before_any_lookup(ui, path, params):
+    """As mlflow's server: ``..`` is INVALID_PARAMETER_VALUE "Invalid path", whatever the run or model."""
+    server, session, _ = ui
+    r = session.get(server.url + path, params={**params, "path": "../path"})
+    assert (r.status_code, r.json()) == (400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "Invalid path"})
