@@ -34,7 +34,7 @@ from urllib.parse import parse_qs
 
 from mlemu.server.core.clock import check_ms, check_seconds
 from mlemu.server.core.errors import ApiError
-from mlemu.server.wire.request import parse_json
+from mlemu.server.core.json_body import parse_json
 
 if TYPE_CHECKING:
     from mlemu.workspace import Workspace
