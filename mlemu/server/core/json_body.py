@@ -20,9 +20,9 @@ def parse_json(body: bytes) -> Any:
     try:
         value = json.loads(body)
     except RecursionError:
-        raise _bad_json(f"nesting deeper than {MAX_JSON_DEPTH} levels") from None
+        raise bad_json(f"nesting deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as e:  # also bad UTF-8 and integers over 4,300 digits
-        raise _bad_json(str(e)[:200]) from None
+        raise bad_json(str(e)[:200]) from None
     check_json_tree(value, check_strings=_SURROGATE_ESCAPE.search(body) is not None,
                     may_be_deep=body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH)
     return value
@@ -48,7 +48,7 @@ def check_json_tree(value: Any, check_strings: bool, may_be_deep: bool) -> None:
                 _check_text(node)
             continue
         if depth > MAX_JSON_DEPTH:
-            raise _bad_json(f"nesting deeper than {MAX_JSON_DEPTH} levels")
+            raise bad_json(f"nesting deeper than {MAX_JSON_DEPTH} levels")
         stack.extend((child, depth + 1) for child in items)
 
 
@@ -56,10 +56,10 @@ def _check_text(text: str) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise _bad_json("a string holds a lone UTF-16 surrogate") from None
+        raise bad_json("a string holds a lone UTF-16 surrogate") from None
 
 
-def _bad_json(reason: str) -> ApiError:
+def bad_json(reason: str) -> ApiError:
     """Databricks' answer to a body that is not a JSON object: ``MALFORMED_REQUEST`` with HTTP 400,
     which neither client retries (the SDK maps it by status to ``BadRequest``)."""
     return ApiError("MALFORMED_REQUEST", f"Invalid JSON given in the body of the request - {reason}", 400)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping
 
 from mlemu.server.core.errors import ApiError
-from mlemu.server.core.json_body import MAX_JSON_DEPTH, check_json_tree, parse_json  # noqa: F401 (re-exported)
+from mlemu.server.core.json_body import MAX_JSON_DEPTH, bad_json, check_json_tree, parse_json  # noqa: F401
 
 if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
@@ -49,7 +49,7 @@ class Request:
             body = self.json()
             if body is not None:
                 if not isinstance(body, dict):
-                    raise _bad_json("expected a map")
+                    raise bad_json("expected a map")
                 params.update(body)
         return params
 
