@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping
 
 from mlemu.server.core.errors import ApiError
+from mlemu.server.core.journal import LazyJson
 from mlemu.server.core.json_body import MAX_JSON_DEPTH, bad_json, check_json_tree, parse_json  # noqa: F401
 
 if TYPE_CHECKING:
@@ -65,6 +66,12 @@ class Reply:
         self.body = body
         self.headers = headers or {}
         self.journal_body = journal_body
+
+    @classmethod
+    def json(cls, body: bytes) -> "Reply":
+        """A 200 JSON answer already encoded (a large page written from fragments), answered
+        and journalled exactly as the same dict returned by the handler would be."""
+        return cls(200, body, {"content-type": "application/json"}, LazyJson(body))
 
 
 class _Unset:

@@ -102,7 +102,8 @@ PAGES = [
 def browser_page(trained_model):  # type: ignore[no-untyped-def]
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright-python is not installed")
     if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/install-browser.sh installs Debian's chromium)")
+        pytest.skip(f"no Chromium at {CHROMIUM}: MLEMU_INSTALL_BROWSER=1 bash scripts/test.sh (or scripts/install-browser.sh) "
+                    "installs Debian's chromium")
     from mlemu.server.ui.bundle import UiUnavailable, version
     from mlemu.server.ui.server import serve
 

@@ -9,7 +9,7 @@ from mlemu.server.core.storage import FileInfo
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class PathArgs(_Args):

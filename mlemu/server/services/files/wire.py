@@ -19,13 +19,13 @@ class CreateUrlArgs(BaseModel):
     """``create-download-url`` / ``create-upload-url``: the SDK sends query parameters,
     mlflow's pre-signed repository a JSON body; the app merges both."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     path: str
     expire_time: Optional[str] = None
 
 
 class ListDirectoryArgs(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     page_size: Optional[int] = None
     page_token: Optional[str] = None
 

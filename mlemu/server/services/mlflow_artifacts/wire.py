@@ -16,7 +16,7 @@ CREDENTIAL_TYPE = "AWS_PRESIGNED_URL"
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class RunCredentialsArgs(_Args):

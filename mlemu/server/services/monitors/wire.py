@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class MonitorConfig(_Args):

@@ -10,7 +10,7 @@ from mlemu.server.services.permissions.state import Grant, ObjectType
 
 
 class AccessControlArgs(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     access_control_list: list[dict[str, Any]] = []
 

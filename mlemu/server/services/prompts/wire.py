@@ -13,7 +13,7 @@ from mlemu.server.services.tracing.wire import rfc3339
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class KeyValue(_Args):

@@ -19,7 +19,7 @@ STATEMENTS = "/api/2.0/sql/statements"
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class WarehouseFields(_Args):
@@ -67,7 +67,7 @@ class ExecuteStatement(_Args):
     session_id: Optional[str] = None
     result_compression: Optional[str] = None
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", defer_build=True, populate_by_name=True)
 
 
 class CreateSession(_Args):
@@ -76,7 +76,7 @@ class CreateSession(_Args):
     schema_: Optional[str] = Field(None, alias="schema")
     session_confs: Optional[dict[str, Any]] = None
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", defer_build=True, populate_by_name=True)
 
 
 # -- warehouses ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from mlemu.server.services.tracing.state import Trace
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class KeyValue(_Args):

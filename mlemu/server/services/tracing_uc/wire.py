@@ -17,7 +17,7 @@ from mlemu.server.services.tracing_uc.state import IngestedSpan, UcLocation
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class UcTablePrefix(_Args):

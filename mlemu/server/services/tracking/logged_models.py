@@ -17,6 +17,7 @@ from mlemu.server.services.tracking.entities import (
     ACTIVE, DELETED, MODEL_STATUSES, LoggedModel, LoggedModelInfo, Metric,
 )
 from mlemu.server.services.tracking.names import generate_name
+from mlemu.server.core.paging import Page
 
 if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
@@ -112,7 +113,7 @@ class LoggedModels:
     def search_logged_models(self, experiment_ids: Sequence[str], filter: str | None = None,
                              order_by: Sequence[Mapping[str, Any]] = (), max_results: int | None = None,
                              page_token: str | None = None,
-                             datasets: Sequence[Mapping[str, Any]] = ()) -> tuple[list[LoggedModel], str | None]:
+                             datasets: Sequence[Mapping[str, Any]] = ()) -> Page[LoggedModel]:
         """One page of active logged models of ``experiment_ids`` matching ``filter``.
 
         ``max_results`` defaults to, and is capped at, 50 (Databricks' limit)."""

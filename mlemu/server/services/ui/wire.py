@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class GraphQLArgs(_Args):
