@@ -56,6 +56,11 @@ def _serve(args: argparse.Namespace) -> int:
         ws = answerer = Workspace(seed=args.seed, user_name=args.user, token=token, artifact_root=root,
                                   secret=secrets.token_bytes(32), journal_size=args.journal)
     ws.calls.max_body_bytes = args.journal_max_body
+    if args.export_dir:
+        if not os.path.isdir(args.export_dir):
+            print(f"mlemu serve: --export-dir {args.export_dir} is not a directory", file=sys.stderr, flush=True)
+            return 2
+        ws.export_dir = os.path.realpath(args.export_dir)
     if args.ui and args.state_dir:
         print("mlemu serve: --ui does not work with --state-dir yet", file=sys.stderr, flush=True)
         return 2
@@ -161,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
                        help="with --state-dir: when the write-ahead log has a damaged record, keep the valid "
                             "records before it and drop the rest (the damaged log is kept as "
                             "wal.log.damaged-N); without it the server refuses to start")
+    serve.add_argument("--export-dir", default=None,
+                       help="let POST /__mlemu__/export write exports under this directory (default: "
+                            "control-plane exports are refused)")
     serve.add_argument("--ui", action="store_true",
                        help="also serve the MLflow web UI of the installed mlflow (prints a login URL)")
     serve.set_defaults(func=_serve)

@@ -51,6 +51,8 @@ class Workspace(WorkspaceState):
         self.faults.validate = self._check_operation
         #: Snapshots the control plane took (``POST /__mlemu__/snapshots``), by id.
         self.snapshots: dict[str, "Snapshot"] = {}
+        #: Where ``POST /__mlemu__/export`` may write (``mlemu serve --export-dir``); None refuses.
+        self.export_dir: str | None = None
         self.hooks.mlemu_workspace_created(workspace=self)
         self._init_kwargs = dict(kwargs)  # what reset() rebuilds from (a snapshot here costs every test)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The long hostile-input campaign: every route, SQL text and monitor definitions, many random
-# examples each (tests/fuzz), hostile --state-dir files (tests/fuzz/test_wal_fuzz.py), and the
-# --state-dir replay property test with a large budget.
+# The long hostile-input campaign: every route, SQL text, monitor definitions and every
+# control-plane (/__mlemu__) route, many random examples each (tests/fuzz), hostile --state-dir
+# files (tests/fuzz/test_wal_fuzz.py), and the --state-dir replay property test with a large budget.
 # Usage: scripts/fuzz.sh [examples-per-route (default 500)] [extra pytest args...]
 # The normal test run uses a short, derandomized budget (12 per route).
 set -euo pipefail

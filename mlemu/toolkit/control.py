@@ -14,9 +14,13 @@ workspace's token; and :class:`ControlClient`, a small Python client for it.
     DELETE /__mlemu__/faults  |  /__mlemu__/faults/{id}
     GET    /__mlemu__/clock                      -> {"now_ms", "frozen"}
     POST   /__mlemu__/clock   {"freeze_ms": N} | {"advance_seconds": S} | {"unfreeze": true}
-    POST   /__mlemu__/export  {"path": "/server/side/file.zip"}
+    POST   /__mlemu__/export  {"path": "name.zip"}     under the server's export directory
 
-Errors are Databricks-shaped JSON (``INVALID_PARAMETER_VALUE``, ``RESOURCE_DOES_NOT_EXIST``).
+Errors are Databricks-shaped JSON (``INVALID_PARAMETER_VALUE``, ``RESOURCE_DOES_NOT_EXIST``,
+``MALFORMED_REQUEST``), never a dropped connection or an exception out of ``ws.handle``: clock
+values outside :mod:`mlemu.server.core.clock`'s range are refused, bodies go through the REST
+APIs' JSON checks (depth, surrogates), and exports are written only under the directory the
+server was started with (``Workspace.export_dir``, ``mlemu serve --export-dir``; none: refused).
 Control calls are not journalled and never hit faults.
 """
 from __future__ import annotations
@@ -24,10 +28,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import traceback
 from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import parse_qs
 
+from mlemu.server.core.clock import check_ms, check_seconds
 from mlemu.server.core.errors import ApiError
+from mlemu.server.core.json_body import parse_json
 
 if TYPE_CHECKING:
     from mlemu.workspace import Workspace
@@ -45,10 +52,7 @@ def handle(ws: "Workspace", method: str, path: str, query_string: str, headers: 
     """Answer one control-plane request (what ``Workspace.handle`` calls for the prefix)."""
     try:
         ws.authenticate(headers.get("authorization"))
-        try:
-            payload = json.loads(body) if body.strip() else {}
-        except ValueError:
-            raise ApiError("MALFORMED_REQUEST", "The request body is not valid JSON.") from None
+        payload = parse_json(body) if body.strip() else {}
         if not isinstance(payload, dict):
             raise ApiError("MALFORMED_REQUEST", "The request body must be a JSON object.")
         query = {k: v[-1] for k, v in parse_qs(query_string).items()}
@@ -56,6 +60,10 @@ def handle(ws: "Workspace", method: str, path: str, query_string: str, headers: 
         return 200, {"content-type": "application/json"}, json.dumps(result or {}).encode()
     except ApiError as e:
         return e.status, {"content-type": "application/json"}, json.dumps(e.to_wire()).encode()
+    except Exception as e:  # an mlemu bug: the same JSON 500 as the REST APIs give, never a raise
+        ws.internal_errors.append(traceback.format_exc())
+        err = ApiError("INTERNAL_ERROR", f"mlemu internal error: {type(e).__name__}: {e}", 500)
+        return 500, {"content-type": "application/json"}, json.dumps(err.to_wire()).encode()
 
 
 def _int(value: Any, name: str, default: int) -> int:
@@ -127,23 +135,64 @@ def _dispatch(ws: "Workspace", method: str, route: str, query: dict[str, str],
         raise ApiError("RESOURCE_DOES_NOT_EXIST", f"No fault {m.group(1)}.")
     if route == "clock":
         if method == "POST":
-            if "freeze_ms" in payload:
-                ws.clock.freeze(_int(payload["freeze_ms"], "freeze_ms", 0))
-            if "advance_seconds" in payload:
-                try:
-                    ws.clock.advance(float(payload["advance_seconds"]))
-                except (TypeError, ValueError):
-                    raise ApiError("INVALID_PARAMETER_VALUE", "advance_seconds must be a number.") from None
-            if payload.get("unfreeze"):
-                ws.clock.unfreeze()
+            _set_clock(ws, payload)
         if method in ("GET", "POST"):
             return {"now_ms": ws.clock.now_ms(), "frozen": ws.clock._pinned_ms is not None}
     if (method, route) == ("POST", "export"):
-        target = payload.get("path")
-        if not isinstance(target, str) or not os.path.isabs(target):
-            raise ApiError("INVALID_PARAMETER_VALUE", "path must be an absolute path on the server.")
-        return {"path": ws.export(target)}
+        target = export_target(ws.export_dir, payload.get("path"))
+        try:
+            return {"path": ws.export(target)}
+        except OSError as e:
+            raise ApiError("INVALID_PARAMETER_VALUE", f"Cannot write the export to {target}: "
+                           f"{e.strerror or e}.") from None
     raise ApiError("ENDPOINT_NOT_FOUND", f"No control-plane API for '{method} {PREFIX}{route}'.", 404)
+
+
+def _set_clock(ws: "Workspace", payload: dict[str, Any]) -> None:
+    """Validate every clock field before changing anything (a refused call changes nothing)."""
+    unknown = sorted(set(payload) - {"freeze_ms", "advance_seconds", "unfreeze"})
+    if unknown:
+        raise ApiError("INVALID_PARAMETER_VALUE", f"Unknown clock fields: {unknown}.")
+    try:
+        freeze = check_ms(payload["freeze_ms"], "freeze_ms") if "freeze_ms" in payload else None
+        advance = (check_seconds(payload["advance_seconds"], "advance_seconds")
+                   if "advance_seconds" in payload else None)
+    except ValueError as e:
+        raise ApiError("INVALID_PARAMETER_VALUE", str(e)) from None
+    unfreeze = payload.get("unfreeze", False)
+    if not isinstance(unfreeze, bool):
+        raise ApiError("INVALID_PARAMETER_VALUE", f"unfreeze must be true or false, not {unfreeze!r}.")
+    saved = (ws.clock._pinned_ms, ws.clock._offset_ms)
+    try:
+        if freeze is not None:
+            ws.clock.freeze(freeze)
+        if advance is not None:
+            ws.clock.advance(advance)
+    except ValueError as e:  # out of range once applied: put the clock back as it was
+        ws.clock._pinned_ms, ws.clock._offset_ms = saved
+        raise ApiError("INVALID_PARAMETER_VALUE", str(e)) from None
+    if unfreeze:
+        ws.clock.unfreeze()
+
+
+def export_target(export_dir: str | None, path: Any) -> str:
+    """Where ``POST /__mlemu__/export`` may write ``path``: a file name (or relative path)
+    under ``export_dir``, or an absolute path that resolves (symbolic links followed) inside
+    it; never an existing directory. Without an export directory every export is refused."""
+    if export_dir is None:
+        raise ApiError("INVALID_PARAMETER_VALUE", "Exports through the control plane are off: start the "
+                       "server with --export-dir DIR (Workspace.export_dir) to allow them under DIR.")
+    if not isinstance(path, str) or not path.strip() or "\0" in path:
+        raise ApiError("INVALID_PARAMETER_VALUE", "path must be a file name under the export directory.")
+    root = os.path.realpath(export_dir)
+    target = os.path.realpath(os.path.join(root, path))
+    if os.path.commonpath([root, target]) != root or target == root:
+        raise ApiError("INVALID_PARAMETER_VALUE", f"path {path!r} is outside the export directory {root}.")
+    if os.path.isdir(target):
+        raise ApiError("INVALID_PARAMETER_VALUE", f"path {path!r} is a directory; name a file.")
+    if not os.path.isdir(os.path.dirname(target)):
+        raise ApiError("INVALID_PARAMETER_VALUE", f"The directory of {path!r} does not exist under {root}.")
+    return target
 
 
 def _fault_ids(ws: "Workspace") -> Iterator[tuple[int, Any]]:

@@ -145,7 +145,10 @@ def mlemu(request: pytest.FixtureRequest) -> Iterator[Any]:
 @pytest.fixture
 def mlemu_server(mlemu: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """The ``mlemu`` workspace behind a loopback HTTP server; ``DATABRICKS_HOST`` points at it.
-    With ``@pytest.mark.mlemu(ui=True)`` it also serves the MLflow UI (``server.login_url``)."""
+    With ``@pytest.mark.mlemu(ui=True)`` it also serves the MLflow UI (``server.login_url``).
+    On a socket the workspace takes a random token (``mlemu.token``, also exported as
+    ``DATABRICKS_TOKEN``), in-process too from then on: clients made before this fixture
+    started still hold the seeded one."""
     import os
 
     from mlemu.server.ui.server import serve
@@ -154,6 +157,7 @@ def mlemu_server(mlemu: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     server = serve(mlemu, ui=bool(marker and marker.kwargs.get("ui")))
     previous = os.environ["DATABRICKS_HOST"]
     os.environ["DATABRICKS_HOST"] = server.url
+    os.environ["DATABRICKS_TOKEN"] = mlemu.token  # random now (WorkspaceState.expose)
     try:
         yield server
     finally:
@@ -164,7 +168,7 @@ def mlemu_server(mlemu: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def mlemu_session_server() -> Iterator[Any]:
     """One workspace behind a loopback server for the whole session (per xdist worker), for
-    suites that start subprocesses: ``server.url``, ``server.workspace.token``,
+    suites that start subprocesses: ``server.url``, ``server.workspace.token`` (random),
     ``server.env`` (``DATABRICKS_HOST`` / ``DATABRICKS_TOKEN`` to hand a child process).
     Its state is shared by every test: ``server.workspace.reset()`` between tests if needed."""
     from mlemu.server.transport.server import serve

@@ -80,11 +80,12 @@ def test_clock(ctl):
     assert ctl.unfreeze()["frozen"] is False
 
 
-def test_export_on_the_server_side(ctl, tmp_path):
-    import mlemu
+def test_export_on_the_server_side(ctl, mlemu, tmp_path):
+    import mlemu as package
 
-    path = ctl.export(str(tmp_path / "ws.zip"))
-    assert mlemu.Workspace.load(path).workspace_id
+    mlemu.export_dir = str(tmp_path)   # mlemu serve --export-dir
+    path = ctl.export("ws.zip")
+    assert package.Workspace.load(path).workspace_id
 
 
 def test_unknown_control_path_and_bad_fault(ctl):

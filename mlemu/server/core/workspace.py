@@ -7,6 +7,7 @@ are handed in as factories (:class:`mlemu.Workspace` wires in every registered s
 from __future__ import annotations
 
 import hashlib
+import secrets
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -61,6 +62,11 @@ class WorkspaceState:
                          display_name=user_name.split("@")[0])
         self.token = token or "dapi" + self.ids.hex(32)
         self.tokens: set[str] = {self.token}
+        #: Tokens chosen by the caller (not drawn from the seed): still accepted once exposed.
+        self._chosen_tokens: set[str] = {token} if token else set()
+        #: None in-process; once :meth:`expose` ran, exactly the tokens accepted.
+        self._exposed_tokens: set[str] | None = None
+        self._derived_secret = secret is None
         self.host = (host or f"https://dbc-{self.workspace_id}.mlemu.invalid").rstrip("/")
         # Signs pre-signed URLs. Derived from the seed by default, so in-process tests see the
         # same URLs on every run; ``mlemu serve`` passes a random one (nothing to guess).
@@ -106,17 +112,50 @@ class WorkspaceState:
         if "," in authorization:  # two Authorization headers, joined by the transport
             raise ApiError("BAD_REQUEST", "More than one Authorization header was sent.", 400)
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or token.strip() not in self.tokens:
+        accepted = self.tokens if self._exposed_tokens is None else self._exposed_tokens
+        if scheme.lower() != "bearer" or token.strip() not in accepted:
             # Databricks' answer to a bad token: 403, the number as error_code, and the reason
             # repeated in a header.
             raise ApiError("PERMISSION_DENIED", "Invalid access token.", 403, wire_code=403,
                            headers={"x-databricks-reason-phrase": "Invalid access token."})
 
     def add_token(self, token: str | None = None) -> str:
-        """Issue another valid personal access token (e.g. for a second client)."""
-        token = token or "dapi" + self.ids.hex(32)
+        """Issue another valid personal access token (e.g. for a second client): ``token``, or
+        one drawn from the seed (random once the workspace is :meth:`expose` d)."""
+        if token:
+            self._chosen_tokens.add(token)
+        elif self._exposed_tokens is not None:
+            token = "dapi" + secrets.token_hex(16)
+        else:
+            token = "dapi" + self.ids.hex(32)
         self.tokens.add(token)
+        if self._exposed_tokens is not None:
+            self._exposed_tokens.add(token)
         return token
+
+    # -- exposure --------------------------------------------------------------------------
+    @property
+    def exposed(self) -> bool:
+        """Whether :meth:`expose` ran (the workspace is, or was, reachable over a socket)."""
+        return self._exposed_tokens is not None
+
+    def expose(self) -> None:
+        """Make the workspace safe to reach from other processes; the loopback server calls
+        this before it listens. A token or URL-signing secret drawn from the seed is the same
+        for everyone who knows the seed (any local process can compute it), so each is replaced
+        by a random one, and from then on exactly these tokens are accepted (in-process too):
+        :attr:`token`, tokens the caller chose (``Workspace(token=...)``, ``add_token("...")``)
+        and tokens :meth:`add_token` issues later; a restored snapshot does not change that.
+        A workspace never exposed keeps its deterministic token and secret."""
+        if self._exposed_tokens is not None:
+            return
+        if self.token not in self._chosen_tokens:
+            self.token = "dapi" + secrets.token_hex(16)
+            self.tokens.add(self.token)
+        if self._derived_secret:
+            self.secret = secrets.token_bytes(32)
+            self._derived_secret = False
+        self._exposed_tokens = {self.token} | self._chosen_tokens
 
     # -- storage ---------------------------------------------------------------------------
     @property

@@ -315,6 +315,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def expose(answerer: Any) -> None:
+    """Before a socket reaches ``answerer``: let its workspace drop what the seed makes
+    guessable (``WorkspaceState.expose``: a random token and URL-signing secret). A front
+    (the UI, ``--state-dir``) holds its workspace as ``.workspace``."""
+    target = getattr(answerer, "workspace", answerer)
+    hook = getattr(target, "expose", None)
+    if callable(hook):
+        hook()
+
+
 class LoopbackServer:
     """A running server for one workspace. ``url`` is what ``DATABRICKS_HOST`` should be.
 
@@ -332,6 +342,7 @@ class LoopbackServer:
                           "machines can reach this emulated workspace; anyone with its token can "
                           "use it", RuntimeWarning, stacklevel=2)
         self.workspace = workspace
+        expose(workspace)
         self._server = _Server((host, port), workspace, read_timeout=read_timeout,
                                max_json_bytes=max_json_bytes, max_upload_bytes=max_upload_bytes,
                                request_deadline=request_deadline,

@@ -4,13 +4,24 @@ end in) raises :class:`SocketAccessBlocked`, unless the address is a loopback se
 started or a host the test allowed (``@pytest.mark.mlemu(allow_hosts=[...])``). The
 approach of pytest-socket: ``socket.socket.connect``/``connect_ex`` are replaced.
 
+Replacing methods misses code that goes around them: ``_socket.socket`` (the C type, which
+cannot be patched), a ``socket.socket.connect`` reference saved before the guard, and
+``sendto``/``sendmsg`` with an address (TCP Fast Open's ``MSG_FASTOPEN`` connects that way).
+So an audit hook (:func:`sys.addaudithook`, installed once, inert while no hermetic workspace
+is active) refuses the interpreter's own ``socket.connect``, ``socket.sendto`` and
+``socket.sendmsg`` events to any address the guard would refuse, and refuses looking up the C
+library's ``connect``/``sendto``/``sendmsg``/``sendmmsg`` through ctypes (``ctypes.dlsym``).
+What no Python hook sees (a ctypes function pointer taken before the guard, C extensions that
+call ``connect(2)`` themselves, child processes) is listed in docs/reliability.md.
+
 Unix-domain sockets stay allowed (local IPC: multiprocessing, pytest-xdist). DNS lookups
-(``getaddrinfo``) and unconnected UDP ``sendto`` are not intercepted.
+(``getaddrinfo``) are not intercepted.
 """
 from __future__ import annotations
 
 import ipaddress
 import socket
+import sys
 import threading
 from collections import Counter
 from typing import Any, Iterable
@@ -23,6 +34,9 @@ _active = 0
 _servers: set[tuple[str, int]] = set()        # (ip, port) of mlemu's own loopback servers
 _allowed: Counter[str] = Counter()            # allow_hosts entries of the active workspaces
 _resolved: dict[str, frozenset[str]] = {}     # allowed name -> its addresses
+_hooked = False                               # the audit hook is installed (it cannot be removed)
+#: C functions that open a connection or send to an address: refused to ctypes lookups.
+_C_NETWORK = frozenset({"connect", "sendto", "sendmsg", "sendmmsg"})
 
 
 class SocketAccessBlocked(RuntimeError):
@@ -35,7 +49,11 @@ class SocketAccessBlocked(RuntimeError):
 def enable(allow_hosts: Iterable[str] = ()) -> None:
     """One more hermetic activation (allowing ``allow_hosts``: ``"name"`` or ``"name:port"``)."""
     global _active
+    global _hooked
     with _lock:
+        if not _hooked:
+            sys.addaudithook(_audit)
+            _hooked = True
         _active += 1
         _allowed.update(h.lower() for h in allow_hosts)
         socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
@@ -132,3 +150,17 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
     if _active and not _permitted(self, address):
         raise _refuse(address)
     return _original_connect_ex(self, address)
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """The audit hook: sees every connect and addressed send, however it was reached."""
+    if not _active:
+        return
+    if event == "socket.connect" or (event in ("socket.sendto", "socket.sendmsg") and args[1] is not None):
+        sock, address = args[0], args[1]
+        if not _permitted(sock, address):
+            raise _refuse(address)
+    elif event in ("ctypes.dlsym", "ctypes.dlsym/handle") and args[1] in _C_NETWORK:
+        raise SocketAccessBlocked(
+            f"network access blocked by mlemu: looking up the C library's {args[1]}() through ctypes "
+            "(hermetic mode refuses it; take the network path through Python's socket module)")

@@ -5,7 +5,8 @@ adds what a browser needs and leaves every data call to the workspace's app.
   ``mlflow-request-header-Authorization=Bearer <token>``, which the UI's bundle turns into an
   ``Authorization`` header on every data call, GraphQL query and download, then redirects
   to ``/``. The page and its static files carry no data and need no token; every data call
-  is checked by the app as any API call is.
+  is checked by the app as any API call is. The cookie lives :data:`SESSION_LIFETIME_S`; HTML
+  pages carry :data:`PAGE_HEADERS` (a Content-Security-Policy the bundle works under).
 * ``GET /static-files/<path>``: the bundle's files.
 * ``/ajax-api/<rest>``: the UI-only routes of :mod:`mlemu.server.services.ui` when one matches,
   otherwise the REST route ``/api/<rest>`` (mlflow's server answers its REST API under both
@@ -28,6 +29,22 @@ Answer = tuple[int, dict[str, str], bytes]
 
 #: The cookie the UI's bundle turns into the ``Authorization`` request header.
 AUTH_COOKIE = "mlflow-request-header-Authorization"
+#: Seconds the login cookie lives (a working day); the ``?token=`` link logs in again. The
+#: UI's JavaScript reads the cookie, so it cannot be HttpOnly: a bounded life limits a leak.
+SESSION_LIFETIME_S = 8 * 3600
+#: The policy of every HTML page: scripts, styles, data and frames from this server only, and
+#: framed only by itself. What the mlflow bundle needs decides the exceptions: its CSS-in-JS
+#: writes inline styles ('unsafe-inline' styles), its chart libraries compile functions
+#: (``new Function``: 'unsafe-eval'), the trace renderer is a same-origin iframe, and images
+#: and workers come from ``data:``/``blob:`` URLs. No inline script is allowed (the page has none).
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'", "script-src 'self' 'unsafe-eval'", "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:", "font-src 'self' data:", "connect-src 'self'",
+    "worker-src 'self' blob:", "frame-src 'self'", "object-src 'none'", "base-uri 'self'",
+    "form-action 'self'", "frame-ancestors 'self'"))
+#: Headers of every HTML page (older browsers read X-Frame-Options, newer frame-ancestors).
+PAGE_HEADERS = {"content-security-policy": CONTENT_SECURITY_POLICY, "x-frame-options": "SAMEORIGIN",
+                "x-content-type-options": "nosniff", "referrer-policy": "same-origin"}
 _AJAX = "/ajax-api/"
 
 
@@ -71,7 +88,8 @@ class UiFront:
             self.workspace.authenticate(f"Bearer {token}")
         except ApiError as e:
             return _error(e)
-        cookie = f"{AUTH_COOKIE}={quote('Bearer ' + token)}; Path=/; SameSite=Strict"
+        cookie = (f"{AUTH_COOKIE}={quote('Bearer ' + token)}; Path=/; SameSite=Strict; "
+                  f"Max-Age={SESSION_LIFETIME_S}")
         return 302, {"location": "/", "set-cookie": cookie, "cache-control": "no-store",
                      "content-type": "text/plain"}, b"Logged in; continue at /\n"
 
@@ -86,6 +104,8 @@ class UiFront:
         # index.html names the hashed bundle files: it must not be cached across mlflow versions.
         cache = "no-cache" if target.name == "index.html" else "public, max-age=3600"
         headers = {"content-type": ctype, "cache-control": cache, "content-length": str(len(data))}
+        if ctype.startswith("text/html"):
+            headers.update(PAGE_HEADERS)
         return 200, headers, b"" if method == "HEAD" else data
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import socket
+import sys
 import threading
 import urllib.request
 
@@ -20,6 +21,8 @@ from mlemu.server.transport.inprocess import NetworkAccessBlocked
 from mlemu import SocketAccessBlocked
 
 BLOCKED = "network access blocked by mlemu"
+#: A reference taken before any guard is installed (issue 17, defect 12).
+SAVED_CONNECT = socket.socket.connect
 
 
 @pytest.fixture
@@ -107,12 +110,48 @@ def _clients(port: int):
                 return (await client.get(url)).content
         return asyncio.run(go())
 
+    request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+
+    def c_socket():  # the C type under socket.socket: its methods cannot be replaced
+        import _socket
+        s = _socket.socket()
+        try:
+            s.settimeout(5)
+            s.connect(("127.0.0.1", port))
+            s.sendall(request)
+            return s.recv(100)
+        finally:
+            s.close()
+
+    def saved_connect():
+        with socket.socket() as s:
+            s.settimeout(5)
+            SAVED_CONNECT(s, ("127.0.0.1", port))
+            s.sendall(request)
+            return s.recv(100)
+
+    def fastopen_sendto():  # TCP Fast Open: the connection is opened by sendto, no connect()
+        with socket.socket() as s:
+            s.sendto(request, socket.MSG_FASTOPEN, ("127.0.0.1", port))  # blocking: a timeout would make it EINPROGRESS
+            s.settimeout(5)
+            return s.recv(100)
+
+    def fastopen_sendmsg():
+        with socket.socket() as s:
+            s.sendmsg([request], [], socket.MSG_FASTOPEN, ("127.0.0.1", port))  # blocking: a timeout would make it EINPROGRESS
+            s.settimeout(5)
+            return s.recv(100)
+
     return {f.__name__: f for f in (raw_socket, connect_ex, stdlib_urllib, stdlib_http_client, urllib3_pool,
-                                    asyncio_stream, aiohttp_session, httpx_sync, httpx_async)}
+                                    asyncio_stream, aiohttp_session, httpx_sync, httpx_async, c_socket,
+                                    saved_connect, fastopen_sendto, fastopen_sendmsg)}
 
 
 CLIENTS = ["raw_socket", "connect_ex", "stdlib_urllib", "stdlib_http_client", "urllib3_pool",
-           "asyncio_stream", "aiohttp_session", "httpx_sync", "httpx_async"]
+           "asyncio_stream", "aiohttp_session", "httpx_sync", "httpx_async", "c_socket", "saved_connect",
+           "fastopen_sendto", "fastopen_sendmsg"]
+#: Ways around ``socket.socket.connect`` that only the audit hook sees (issue 17, defect 12).
+AROUND = ["c_socket", "saved_connect", "fastopen_sendto", "fastopen_sendmsg"]
 
 
 def _blocked_error(exc: BaseException | None) -> BaseException | None:
@@ -142,11 +181,55 @@ def test_every_client_library_is_blocked_in_hermetic_mode(mlemu, outside, client
     assert f"127.0.0.1:{outside}" in str(blocked)
 
 
-@pytest.mark.parametrize("client", ["raw_socket", "stdlib_http_client", "urllib3_pool"])
+def _fastopen_works() -> bool:
+    try:
+        with open("/proc/sys/net/ipv4/tcp_fastopen") as fh:
+            return bool(int(fh.read()) & 1) and hasattr(socket, "MSG_FASTOPEN")
+    except (OSError, ValueError):
+        return False
+
+
+@pytest.mark.parametrize("client", ["raw_socket", "stdlib_http_client", "urllib3_pool", *AROUND])
 def test_clients_reach_the_network_outside_hermetic_mode(outside, client):
+    if client.startswith("fastopen") and not _fastopen_works():
+        pytest.skip("TCP Fast Open (client side) is off on this machine")
     assert b"leaked!" in _clients(outside)[client]()
     with emulate(hermetic=False):
         assert b"leaked!" in _clients(outside)[client]()
+
+
+def test_unconnected_udp_sendto_is_blocked(mlemu, outside):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        with pytest.raises(SocketAccessBlocked, match=f"127.0.0.1:{outside}"):
+            s.sendto(b"leak", ("127.0.0.1", outside))
+        with pytest.raises(SocketAccessBlocked):
+            s.sendmsg([b"leak"], [], 0, ("127.0.0.1", outside))
+
+
+def _libc_connect(fn, sock: socket.socket, port: int) -> int:
+    import ctypes
+
+    class SockaddrIn(ctypes.Structure):
+        _fields_ = [("family", ctypes.c_ushort), ("port", ctypes.c_uint16),
+                    ("addr", ctypes.c_uint8 * 4), ("zero", ctypes.c_uint8 * 8)]
+    address = SockaddrIn(socket.AF_INET, socket.htons(port), (ctypes.c_uint8 * 4)(127, 0, 0, 1))
+    return fn(sock.fileno(), ctypes.byref(address), ctypes.sizeof(address))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="libc connect() through ctypes: Linux layout")
+def test_libc_connect_through_ctypes(outside):
+    import ctypes
+
+    with emulate():
+        with pytest.raises(SocketAccessBlocked, match=r"connect\(\) through ctypes"):
+            ctypes.CDLL(None).connect
+        with pytest.raises(SocketAccessBlocked, match="sendto"):
+            ctypes.CDLL(None)["sendto"]
+    # Outside hermetic mode the same call connects: the lookup above is what the guard refuses.
+    with socket.socket() as s:
+        assert _libc_connect(ctypes.CDLL(None).connect, s, outside) == 0
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert b"leaked!" in s.recv(100)
 
 
 def test_allowed_hosts_pass_by_name_and_port(outside):

@@ -146,6 +146,11 @@ class _Watch:
         self.page, self.base = page, base
         self.responses: list[Any] = []
         self.failures: list[str] = []
+        self.refused: list[str] = []  # what the page's Content-Security-Policy blocked
+
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.refused.append(message.text[:300])
 
     def _response(self, response: Any) -> None:
         self.responses.append(response)
@@ -156,11 +161,13 @@ class _Watch:
     def __enter__(self) -> "_Watch":
         self.page.on("response", self._response)
         self.page.on("requestfailed", self._failed)
+        self.page.on("console", self._console)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.page.remove_listener("response", self._response)
         self.page.remove_listener("requestfailed", self._failed)
+        self.page.remove_listener("console", self._console)
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
@@ -196,6 +203,7 @@ def test_page_renders_with_its_data(browser_page, spec: Page):  # type: ignore[n
     unexpected = {k: n for k, n in failed.items() if not any(p in k for p in MLFLOW_SERVER_FAILS)}
     assert not unexpected, f"{sum(failed.values())} failed data calls on {spec.name}, " \
         "these not failing on mlflow server:\n" + "\n".join(f"{n} x {k}" for k, n in unexpected.items())
+    assert not watch.refused, "the UI's Content-Security-Policy blocked:\n" + "\n".join(watch.refused)
     for needed in spec.loads:
         assert any(needed in path and status == 200 for path, status in answered), (needed, answered)
     if spec.name == "artifact-image":

@@ -29,6 +29,15 @@ def test_serve_ui_prints_a_login_url_that_logs_the_browser_in():
         page = session.get(login)
         assert page.status_code == 200 and b"<title>MLflow</title>" in page.content  # redirected to /
         assert session.cookies["mlflow-request-header-Authorization"] == f"Bearer%20{token}"
+        # Issue 17, defect 13: the session ends, and the page says where it may run and be framed.
+        hop = requests.get(login, allow_redirects=False)
+        assert "Max-Age=28800" in hop.headers["set-cookie"]
+        cookie = next(c for c in session.cookies if c.name == "mlflow-request-header-Authorization")
+        assert cookie.expires is not None
+        assert page.headers["x-frame-options"] == "SAMEORIGIN"
+        policy = page.headers["content-security-policy"]
+        assert "frame-ancestors 'self'" in policy and "object-src 'none'" in policy
+        assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";")[0]
         # The cookie is for the UI's JavaScript; the server still wants the header.
         assert session.get(f"{host}/ajax-api/2.0/mlflow/experiments/search").status_code == 401
         ok = session.get(f"{host}/ajax-api/2.0/mlflow/experiments/search",

@@ -43,11 +43,14 @@ def list_endpoints(req: Request) -> dict:
     return {"endpoints": [wire.endpoint_summary(ep) for ep in _serving(req).list()]}
 
 
-@routes.get(f"{API}/<name>", "endpoints.get",
+@routes.get(f"{API}/<name>", "endpoints.get", locked=False,
             client_calls=(f"{SDK}.get", f"{SDK}.wait_get_serving_endpoint_not_updating",
                           f"{DEPLOY}.get_endpoint"))
 def get(req: Request, name: str) -> dict:
-    return wire.endpoint_detailed(_serving(req).get(name))
+    # The GET that finishes a deployment loads its models: outside the lock (issue 17, defect 10).
+    loaded = _serving(req).preload(name)
+    with req.ws.lock:
+        return wire.endpoint_detailed(_serving(req).get(name, loaded=loaded))
 
 
 @routes.delete(f"{API}/<name>", "endpoints.delete",

@@ -84,6 +84,10 @@ class ServedVersion:
     files_path: str
 
 
+#: Models loaded ahead of a GET: digest -> the model, or the exception loading raised.
+Loaded = dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Answer:
     """An invocation's HTTP answer."""
@@ -125,8 +129,9 @@ class Serving:
         self._endpoints[name] = endpoint
         return endpoint
 
-    def get(self, name: str, *, poll: bool = True) -> Endpoint:
-        """The endpoint; a GET (``poll``) moves an update in progress along."""
+    def get(self, name: str, *, poll: bool = True, loaded: "Loaded | None" = None) -> Endpoint:
+        """The endpoint; a GET (``poll``) moves an update in progress along. ``loaded``: models
+        :meth:`preload` loaded for this GET outside the workspace lock."""
         endpoint = self._endpoints.get(name)
         if endpoint is None:
             raise not_found(f"Endpoint with name '{name}' does not exist.")
@@ -135,8 +140,39 @@ class Serving:
             if endpoint.polls_left > 0:
                 endpoint.polls_left -= 1
             else:
-                self.settle(name)
+                self.settle(name, loaded)
         return endpoint
+
+    def preload(self, name: str) -> "Loaded":
+        """Load, WITHOUT holding the workspace lock, the models the next GET of ``name`` would
+        deploy: loading takes seconds for real models and other requests must not wait for it.
+
+        Only the file reads take the lock. Returns model digest -> the model or the exception
+        loading raised (a deployment failure, reported by :meth:`settle`)."""
+        wanted: list[tuple[str, dict[str, bytes]]] = []
+        with self._ws.lock:
+            endpoint = self._endpoints.get(name)
+            if (endpoint is None or endpoint.config_update != IN_PROGRESS or endpoint.polls_left > 0
+                    or endpoint.failure is not None or endpoint.pending is None):
+                return {}
+            for e in endpoint.pending.entities:
+                if e.deployment != READY and e.is_local_model:
+                    try:
+                        version = self._served_version(e.entity_name or "", e.entity_version or "")
+                        files = predictor.model_files(self._ws.storage, version.files_path, version.namespace)
+                    except Exception:  # settle reports it, under the lock, as before
+                        continue
+                    wanted.append((version.id, files))
+        loaded: Loaded = {}
+        for version_id, files in wanted:
+            key = predictor.digest(files)
+            try:
+                loaded[key] = predictor.load(key, lambda files=files: files)  # type: ignore[misc]
+            except Exception as e:  # noqa: BLE001 - any load error fails the deployment
+                loaded[key] = e
+            with self._ws.lock:
+                self._digests.setdefault(version_id, key)
+        return loaded
 
     def list(self) -> list[Endpoint]:
         return [self._endpoints[k] for k in sorted(self._endpoints)]
@@ -219,8 +255,9 @@ class Serving:
             return self._ws.unity_catalog.read_table(table)
 
     # == the update state machine ===========================================================
-    def settle(self, name: str) -> Endpoint:
-        """Finish the update in progress now (or fail it, after :meth:`fail_next_update`)."""
+    def settle(self, name: str, loaded: "Loaded | None" = None) -> Endpoint:
+        """Finish the update in progress now (or fail it, after :meth:`fail_next_update`).
+        Models in ``loaded`` (see :meth:`preload`) are not loaded again."""
         endpoint = self.get(name, poll=False)
         pending = endpoint.pending
         if endpoint.config_update != IN_PROGRESS or pending is None:
@@ -229,7 +266,7 @@ class Serving:
         if endpoint.failure is None:  # deploying = loading each new model, as the container does
             for e in pending.entities:
                 if e.deployment != READY and e.is_local_model:
-                    endpoint.failure = self._load_problem(e)
+                    endpoint.failure = self._load_problem(e, loaded)
                     if endpoint.failure is not None:
                         break
         if endpoint.failure is not None:
@@ -300,6 +337,7 @@ class Serving:
                 self.record(endpoint, None, request_id=request_id, client_request_id=None,
                             started_ms=started, execution_ms=0, answer=answer, request=body)
                 raise
+            _check_payload(entity, body)
             client_request_id, model_body = _split_client_request_id(body)
             key = self._model_key(entity) if entity.is_local_model else None
         if key is not None:
@@ -349,10 +387,15 @@ class Serving:
     def _load(self, entity: ServedEntity) -> Any:
         return predictor.load(self._model_key(entity), lambda: self._model_files(entity))
 
-    def _load_problem(self, entity: ServedEntity) -> str | None:
+    def _load_problem(self, entity: ServedEntity, loaded: "Loaded | None" = None) -> str | None:
         """Why the entity's model cannot be loaded (a deployment failure), or None."""
         try:
-            self._load(entity)
+            key = self._model_key(entity)
+            done = (loaded or {}).get(key)
+            if isinstance(done, Exception):
+                raise done
+            if done is None:
+                self._load(entity)
         except Exception as e:  # any load error fails the deployment, as the container would
             message = e.message if isinstance(e, ApiError) else f"{type(e).__name__}: {e}"
             return (f"Failed to load the model of served entity '{entity.name}' "
@@ -502,6 +545,16 @@ class Serving:
             return
         uc.put_table(full_name, inference_tables.empty_frame(kind), columns=inference_tables.columns(kind),
                      comment="Inference table of a model serving endpoint (mlemu)")
+
+
+def _check_payload(entity: ServedEntity, body: bytes) -> None:
+    """Databricks' documented per-request payload limit: 16 MB, 4 MB for foundation and
+    external models; a bigger request is refused before it reaches the model (413)."""
+    limit = predictor.MAX_PAYLOAD_BYTES if entity.is_local_model else predictor.MAX_PAYLOAD_BYTES_EXTERNAL
+    if len(body) > limit:
+        raise ApiError("BAD_REQUEST", f"The request payload of {len(body)} bytes exceeds the Model Serving "
+                       f"limit of {limit} bytes ({limit // (1024 * 1024)} MB) for served entity "
+                       f"'{entity.name}'.", 413)
 
 
 def _split_client_request_id(body: bytes) -> tuple[str | None, bytes]:
