@@ -97,6 +97,7 @@ class emulate:
             _reset_mlflow_globals()  # a URI set earlier in the process would bypass the env
         _clear_artifact_repos()
         _clear_prompt_cache()
+        _reset_tracing()
         feature_store_shim.install()
         feature_store_versions.choose(ws, self.feature_engineering)
         ws.start(hermetic=self.hermetic, allow_hosts=self.allow_hosts)
@@ -115,6 +116,8 @@ class emulate:
                 self._virtual_time.__exit__(None, None, None)
                 self._virtual_time = None
             _end_leaked_runs()
+            _flush_traces()
+            _reset_tracing()
             _restore_mlflow_state(self._saved_mlflow)
         finally:
             self._stop_s3_storage(ws)
@@ -135,9 +138,9 @@ class emulate:
         if self._saved_s3_endpoint is None:
             return
         store = ws.registry.s3
+        ws.registry.stop_s3_storage()
         if store is not None:
             inprocess.disallow(store.netloc)
-        ws.registry.stop_s3_storage()
         if self._saved_s3_endpoint:
             os.environ["MLFLOW_S3_ENDPOINT_URL"] = self._saved_s3_endpoint
         else:
@@ -220,6 +223,29 @@ def _clear_prompt_cache() -> None:
     except ImportError:  # mlflow 2.x
         return
     PromptCache._reset_instance()
+
+
+def _flush_traces() -> None:
+    """Export what the block traced while its workspace still answers (mlflow 3 exports in a
+    background thread; after the block the trace would go nowhere: "Failed to send trace")."""
+    provider = sys.modules.get("mlflow.tracing.provider")
+    flush = getattr(_mlflow(), "flush_trace_async_logging", None)
+    if flush is None or not getattr(getattr(provider, "_MLFLOW_TRACER_PROVIDER_INITIALIZED", None), "done", False):
+        return
+    exporter = provider._get_trace_exporter() if hasattr(provider, "_get_trace_exporter") else None
+    if getattr(exporter, "_async_queue", None) is not None:  # else there is nothing queued to flush
+        flush()
+
+
+def _reset_tracing() -> None:
+    """mlflow builds its tracer provider once per process, with the exporter, the tracking URI,
+    the async-export switch and the destination read at that moment (serving a model builds it).
+    Left in place, the next workspace's traces go out with the previous one's settings: reset it
+    so the next trace builds it anew (``reset`` in mlflow >= 2.21, ``reset_tracer_setup`` before)."""
+    provider = sys.modules.get("mlflow.tracing.provider")
+    reset = getattr(provider, "reset", None) or getattr(provider, "reset_tracer_setup", None)
+    if reset is not None:
+        reset()
 
 
 def _end_leaked_runs() -> None:
