@@ -101,11 +101,15 @@ class emulate:
         feature_store_shim.install()
         feature_store_versions.choose(ws, self.feature_engineering)
         ws.start(hermetic=self.hermetic, allow_hosts=self.allow_hosts)
-        if (self.uc_model_storage or _default_model_storage()) == "s3":
-            self._start_s3_storage(ws)
-        if self.virtual_time:
-            from mlemu.toolkit.virtual_clock import virtual_time
-            self._virtual_time = virtual_time(ws).__enter__()
+        try:
+            if (self.uc_model_storage or _default_model_storage()) == "s3":
+                self._start_s3_storage(ws)
+            if self.virtual_time:
+                from mlemu.toolkit.virtual_clock import virtual_time
+                self._virtual_time = virtual_time(ws).__enter__()
+        except BaseException:
+            self.__exit__(None, None, None)  # nothing half-entered: the workspace stops, env restored
+            raise
         return ws
 
     def __exit__(self, *exc: object) -> None:

@@ -60,3 +60,19 @@ def test_state_does_not_leak_between_emulations():
         assert mlflow.get_experiment_by_name("/Shared/emu/exp") is not None
     with mlemu.emulate():
         assert mlflow.get_experiment_by_name("/Shared/emu/exp") is None
+
+
+def test_a_failed_entry_leaves_no_workspace_behind(monkeypatch):
+    """Entering fails after the workspace started (here: model storage on S3 cannot start): the
+    workspace stops and the environment is restored, so the next workspace of the seed starts."""
+    import os
+
+    from mlemu.server.services.registry import s3_storage
+
+    monkeypatch.setattr(s3_storage, "missing", lambda: "S3 storage cannot start here")
+    before = {k: v for k, v in os.environ.items() if k.startswith(("DATABRICKS_", "MLFLOW_"))}
+    with pytest.raises(RuntimeError, match="S3 storage cannot start here"):
+        mlemu.emulate(uc_model_storage="s3").__enter__()
+    assert {k: v for k, v in os.environ.items() if k.startswith(("DATABRICKS_", "MLFLOW_"))} == before
+    with mlemu.emulate() as ws:  # the same seed's host: refused while the failed one stayed active
+        _setup_experiment(ws)
