@@ -40,6 +40,25 @@ def split(location: str) -> tuple[str, str]:
     return parts.netloc, parts.path.strip("/")
 
 
+def _serve() -> Any:
+    """moto's S3 app (what ``moto_server`` and ``ThreadedMotoServer`` run) on werkzeug's threaded
+    server at 127.0.0.1 on a free port, in a daemon thread, without a log line per request."""
+    import threading
+
+    from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
+                                               create_backend_app)
+    from werkzeug.serving import make_server
+
+    class Quiet(MotoRequestHandler):
+        def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's name
+            pass
+
+    server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True,
+                         request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, name="mlemu-s3", daemon=True).start()
+    return server
+
+
 class S3ModelStorage:
     """One workspace's bucket on a moto S3 server of its own (started by :meth:`start`)."""
 
@@ -48,28 +67,33 @@ class S3ModelStorage:
         self.endpoint_url = ""
         self._server: Any = None
         self._client: Any = None
+        self._bucket_ready = False
 
     def start(self) -> str:
-        """Start the server, (re)create an empty bucket; return the endpoint URL."""
+        """Start the server; return its endpoint URL. The bucket is made on first use
+        (:meth:`ensure_bucket`), once the caller let hermetic mode reach the server."""
         problem = missing()
         if problem is not None:
             raise RuntimeError(problem)
         import boto3
-        from moto.server import ThreadedMotoServer
 
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
+        self._server = _serve()
+        host, port = self._server.server_address[:2]
         self.endpoint_url = f"http://{host}:{port}"
         self._client = boto3.client("s3", endpoint_url=self.endpoint_url, region_name=REGION,
                                     aws_access_key_id=CREDENTIALS["access_key_id"],
                                     aws_secret_access_key=CREDENTIALS["secret_access_key"],
                                     aws_session_token=CREDENTIALS["session_token"])
-        # moto's backend is shared by the process: a bucket of the same name (a workspace of the
-        # same seed earlier in the session) must not leak its objects into this one.
-        self._empty()
-        self._client.create_bucket(Bucket=self.bucket)
+        self._bucket_ready = False
         return self.endpoint_url
+
+    def ensure_bucket(self) -> None:
+        """An empty bucket at first use. moto's backend is shared by the process: a bucket of the
+        same name (a workspace of the same seed earlier in the session) must not leak into this one."""
+        if not self._bucket_ready:
+            self._empty()
+            self._client.create_bucket(Bucket=self.bucket)
+            self._bucket_ready = True
 
     @property
     def netloc(self) -> str:
@@ -79,9 +103,11 @@ class S3ModelStorage:
         if self._server is None:
             return
         try:
-            self._empty(delete_bucket=True)
+            if self._bucket_ready:
+                self._empty(delete_bucket=True)
         finally:
-            self._server.stop()
+            self._server.shutdown()
+            self._server.server_close()
             self._server = self._client = None
 
     def _empty(self, delete_bucket: bool = False) -> None:

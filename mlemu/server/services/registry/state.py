@@ -366,6 +366,7 @@ class Registry:
         expires = self._ws.clock.now_ms() + TEMP_CREDENTIAL_TTL_MS
         if self.s3 is None:
             return {"storage_mode": "DEFAULT_STORAGE", "expiration_time": expires}
+        self.s3.ensure_bucket()
         if operation == "MODEL_VERSION_OPERATION_READ":
             self.s3.push(s3_storage.split(mv.storage_location)[1], self._version_files(mv))
         return {"aws_temp_credentials": dict(s3_storage.CREDENTIALS), "expiration_time": expires}
@@ -395,6 +396,7 @@ class Registry:
     def _pull_from_s3(self, mv: ModelVersion) -> None:
         """Copy what an S3 client uploaded for ``mv`` into the workspace's storage."""
         assert self.s3 is not None
+        self.s3.ensure_bucket()
         for rel, data in self.s3.pull(s3_storage.split(mv.storage_location)[1]).items():
             self._ws.storage.write("files", posixpath.join(mv.files_path, rel), data)
 
