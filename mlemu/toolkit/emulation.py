@@ -219,12 +219,17 @@ def _clear_artifact_repos() -> None:
 
 def _clear_prompt_cache() -> None:
     """mlflow 3 caches loaded prompt versions in-process by name and version: another
-    workspace's prompt of the same name must not be served from it."""
+    workspace's prompt of the same name must not be served from it. Newer releases keep them in
+    ``PromptCache``; earlier ones (3.0-3.5 at least) in an lru_cache on the registry's fluent API."""
     if _mlflow() is None:
         return
+    registry_fluent = sys.modules.get("mlflow.tracking._model_registry.fluent")
+    cached = getattr(registry_fluent, "_load_prompt_cached", None)
+    if hasattr(cached, "cache_clear"):
+        cached.cache_clear()
     try:
         from mlflow.prompt.registry_utils import PromptCache
-    except ImportError:  # mlflow 2.x
+    except ImportError:  # mlflow 2.x, mlflow 3 before PromptCache
         return
     PromptCache._reset_instance()
 

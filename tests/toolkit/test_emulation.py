@@ -76,3 +76,15 @@ def test_a_failed_entry_leaves_no_workspace_behind(monkeypatch):
     assert {k: v for k, v in os.environ.items() if k.startswith(("DATABRICKS_", "MLFLOW_"))} == before
     with mlemu.emulate() as ws:  # the same seed's host: refused while the failed one stayed active
         _setup_experiment(ws)
+
+
+@pytest.mark.skipif(not hasattr(getattr(mlflow, "genai", None), "register_prompt"),
+                    reason="the prompt registry (mlflow.genai.register_prompt) is an mlflow 3 API")
+def test_a_prompt_loaded_in_one_workspace_is_not_served_in_the_next():
+    """mlflow caches loaded prompt versions by name and version (an lru_cache up to 3.5 at least,
+    PromptCache later); the same seed's next workspace has another prompt under that name."""
+    name = "main.default.isolated_prompt"
+    for template in ("First {{a}}", "Second {{b}}"):
+        with mlemu.emulate():
+            mlflow.genai.register_prompt(name, template)
+            assert mlflow.genai.load_prompt(f"prompts:/{name}/1").template == template
