@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import pytest
 
+from mlemu.toolkit.client_versions import requires
+
 mlflow = pytest.importorskip("mlflow")
 pytestmark = pytest.mark.skipif(not mlflow.__version__.startswith("3."),
                                 reason="mlflow.genai.evaluate is an mlflow 3 API")
 pytest.importorskip("pandas")
+# mlflow 3.0-3.5 run genai.evaluate against a Databricks tracking URI through databricks-agents
+# (_evaluate_dbx), Databricks' proprietary package, which mlemu never installs or imports.
+pytestmark = [pytestmark, requires("mlflow>=3.8", "mlflow.genai.evaluate on Databricks needs databricks-agents "
+                                   "before 3.8, a proprietary package")]
 
 DATA = [
     {"inputs": {"question": "2+2"}, "expectations": {"expected_response": "4"}},
