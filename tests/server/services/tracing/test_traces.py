@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from mlemu.toolkit.client_versions import satisfies
+
 mlflow = pytest.importorskip("mlflow")
-if not hasattr(mlflow, "trace"):  # the decorators below run at import
-    pytest.skip(f"tracing (mlflow.trace) came in mlflow 2.14; mlflow {mlflow.__version__} installed", allow_module_level=True)
+if not satisfies("mlflow>=2.14"):  # the decorators below run at import
+    pytest.skip(f"tracing is mlflow 2.14's (2.13's preview is not emulated; 2.9-2.12 have none); "
+                f"mlflow {mlflow.__version__} installed", allow_module_level=True)
 from mlflow import MlflowClient  # noqa: E402
 
 MLFLOW3 = mlflow.__version__.startswith("3.")
