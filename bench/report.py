@@ -25,6 +25,10 @@ TITLES = {
                      "`pyfunc.load_model(\"models:/...@champion\")`",
 }
 OVERHEAD_TARGET = 0.20
+#: Tighter per-measurement overhead targets (issue 21: a 1,000-run search within 10 % of the floor).
+OVERHEAD_TARGETS = {"search_runs_1000": 0.10}
+SHARE_TARGET = 0.03
+FIRST_TEST_TARGET_MS = 500.0
 SQLITE_SPEEDUP_TARGET = 10.0
 FIXTURE_TARGET_MS = 5.0
 IMPORT_TARGET_MS = 150.0
@@ -90,7 +94,31 @@ def _verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("**PASS**" if ok else "**MISS**")
 
 
-def _targets(idx: dict) -> list[str]:
+def _shares(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """mlemu's share per flow, from the ``mlemu`` backend's own run."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in results:
+        if r.get("backend") == "mlemu":
+            out.update({k: v for k, v in (r.get("shares") or {}).items() if v})
+    return out
+
+
+def _importtime(results: list[dict[str, Any]]) -> list[str]:
+    rows = next((r["importtime"] for r in results if r.get("importtime")), None)
+    if not rows:
+        return []
+    out = ["## What the first `mlemu` test imports (`python -X importtime`)", "",
+           "`python -X importtime -c \"import pytest, requests, pandas, pydantic; import "
+           "mlemu.toolkit.pytest_plugin; ...; emulate(Workspace()).__enter__()\"`: the modules the "
+           "plugin and the first fixture set-up import after what a test session has already "
+           "imported, longest first (cumulative, median of the rounds; a module's cumulative time "
+           "includes what it imported). The first row adds up everything they import.", "",
+           "| module | self | cumulative |", "|---|---:|---:|"]
+    out += [f"| `{r['module']}` | {_fmt(r['self_ms'])} | {_fmt(r['cumulative_ms'])} |" for r in rows]
+    return out + [""]
+
+
+def _targets(idx: dict, results: list[dict[str, Any]]) -> list[str]:
     rows = ["| target | measured | verdict |", "|---|---|---|"]
     for name in ("log_metric", "log_param", "get_run", "log_batch_1000", "search_runs_1000",
                  "search_runs_10000", "seed_flow", "registry_flow"):
@@ -98,9 +126,19 @@ def _targets(idx: dict) -> list[str]:
         if emu is None or floor is None:
             continue
         over = (emu - floor) / floor
-        rows.append(f"| emulator overhead <= 20 % above the client floor: `{name}` | "
+        target = OVERHEAD_TARGETS.get(name, OVERHEAD_TARGET)
+        rows.append(f"| emulator overhead <= {target * 100:.0f} % above the client floor: `{name}` | "
                     f"{over * 100:+.1f} % ({_fmt(emu)} vs floor {_fmt(floor)}, paired) | "
-                    f"{_verdict(over <= OVERHEAD_TARGET)} |")
+                    f"{_verdict(over <= target)} |")
+    for name, sh in sorted(_shares(results).items()):
+        if name in ("seed_flow", "registry_flow"):
+            rows.append(f"| mlemu's share <= 3 % of `{name}` (time inside its in-process transport / "
+                        f"the flow's, same iterations) | {sh['median'] * 100:.2f} % (p90 {sh['p90'] * 100:.2f} %, "
+                        f"n {sh['n']}) | {_verdict(sh['median'] <= SHARE_TARGET)} |")
+    first = idx.get(("pytest_first_mlemu_test", "none"))
+    if first:
+        rows.append(f"| first `mlemu` test's set-up + tear-down <= 0.5 s (mlflow imported) | "
+                    f"{_fmt(first['median_ms'])} | {_verdict(first['median_ms'] <= FIRST_TEST_TARGET_MS)} |")
     emu, sq = _median(idx, "seed_flow", "mlemu"), _median(idx, "seed_flow", "sqlite")
     if emu and sq:
         rows.append(f"| >= 10x faster than the sqlite store on the seed flow | {sq / emu:.1f}x "
@@ -179,12 +217,18 @@ not this file.*
   process the timed calls alternate in blocks between mlemu's in-process transport and the
   floor (which replays the answers mlemu gave in the block just before), so both arms see the
   machine's load at the same moments. The standalone mlemu row comes from its own process.
+* **mlemu's share** of a flow: in the standalone mlemu run, the time spent inside mlemu's
+  in-process transport (from `HTTPAdapter.send` to the `requests.Response` it returns: routing,
+  validation, handlers, rendering, the journal) divided by each iteration's wall time, median
+  over iterations. Numerator and denominator come from the same iterations, so the machine's
+  load cancels out far better than between runs.
 * Seeded searches: 1,000 / 10,000 finished runs with 5 params, 5 metrics and 7 tags each, written
   outside any timing (mlemu: `ws.tracking`'s own methods; sqlite: bulk INSERTs through
   `SqlAlchemyStore`'s engine; `mlflow server`: the sqlite file is seeded before it starts).
   `search_runs` pages as the fluent client does (10,000 runs a page).
 * The seed flow passes `pip_requirements` to `log_model` (otherwise mlflow infers requirements
-  in a 2–8 s subprocess on every backend); model training and artifact files are prepared
+  in a 2–60 s subprocess on the other backends; under mlemu that inference is answered in-process,
+  see `bench/log_model.py` below); model training and artifact files are prepared
   before timing; `predict` and `infer_signature` are inside the flow, as in the cheatsheet.
 * The flows (seed, registry) clear mlflow's per-run artifact-repository cache before each
   iteration: a new run misses it in real use, and the floor's replayed run ids would hit it.
@@ -204,6 +248,7 @@ Run: {date}, {duration:.1f} min{quick}.
 
 ## Reproduce
 
+<!-- doc-test: skip runs the benchmarks for minutes (bench/README.md) -->
 ```bash
 # with mlemu and the mlflow 3 stack installed, e.g. PY=$(bash scripts/setup-env.sh mlflow3)
 python bench/run.py            # full run (~10 min), rewrites this file
@@ -234,7 +279,7 @@ def render(meta: dict[str, Any], results: list[dict[str, Any]], python: str) -> 
                          quick=" (**--quick**: fewer iterations, not comparable with a full run)"
                          if meta.get("quick") else "")
     idx = _index(results)
-    out = [text, "## Targets", "", *_targets(idx), "", *_notes(idx)]
+    out = [text, "## Targets", "", *_targets(idx, results), "", *_notes(idx)]
     for name in ("log_metric", "log_param", "get_run", "log_batch_1000", "search_runs_1000",
                  "search_runs_10000", "seed_flow", "registry_flow"):
         if any(k[0] == name for k in idx):
@@ -250,6 +295,8 @@ def render(meta: dict[str, Any], results: list[dict[str, Any]], python: str) -> 
                     out += ["Per step (medians):", "", *steps, ""]
     out += _startup(results, meta)
     out += _fixture(idx)
+    out += _importtime(results)
+    out += _user_suite()
     out += OTHER_SECTION.splitlines()
     problems = [r for r in results if "error" in r or "skipped" in r]
     if problems:
@@ -328,6 +375,7 @@ def _fixture(idx: dict) -> list[str]:
              ("first_workspace_and_emulate", "first `with emulate(Workspace())` in a process (app build)"),
              ("emulate_without_mlflow", "`with mlemu.emulate(mlemu.Workspace()): pass`, after the first"),
              ("emulate_with_mlflow", "the same with mlflow imported (emulate() saves/restores its globals)"),
+             ("pytest_first_mlemu_test", "the first `def test(mlemu)` of a session (mlflow imported): setup+teardown"),
              ("pytest_mlemu_fixture", "pytest `mlemu` fixture: setup+teardown of `def test(mlemu)` minus a test without it"),
              ("pytest_setup_teardown_with_mlemu", "pytest setup+teardown of `def test(mlemu): pass`"),
              ("pytest_setup_teardown_without", "pytest setup+teardown of `def test(): pass`"),
@@ -338,3 +386,15 @@ def _fixture(idx: dict) -> list[str]:
         if m:
             rows.append(f"| {label} | {_fmt(m['median_ms'])} | {_fmt(m['p90_ms'])} | {m['n']} |")
     return ["## mlemu start-up: import and fixture", "", *rows, ""] if len(rows) > 2 else []
+
+
+def _user_suite() -> list[str]:
+    """The sections of the benchmarks run on their own (``bench/log_model.py``,
+    ``bench/user_suite.py``), from their last run, when they ran."""
+    from pathlib import Path
+    out: list[str] = []
+    for name in ("log_model.md", "user_suite.md"):
+        path = Path(__file__).resolve().parent.parent / ".bench-out" / name
+        if path.exists():
+            out += path.read_text().splitlines() + [""]
+    return out

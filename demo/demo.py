@@ -17,6 +17,9 @@ import mlemu
 
 def main() -> None:
     started = time.perf_counter()
+    # mlflow 3 prints a banner about storing traces in Unity Catalog at every set_experiment on
+    # a Databricks URI; the demo stores them in the experiment, as most projects do today.
+    os.environ.setdefault("_MLFLOW_ENABLE_UC_TRACE_UPSELL", "false")
     with mlemu.emulate() as ws:
         import mlflow
         import numpy as np
@@ -58,14 +61,18 @@ def main() -> None:
                     fh.write(str(dict(zip(X.columns, model.feature_importances_))))
                 mlflow.log_artifact(path)
             signature = infer_signature(X, predictions)
-            mlflow.sklearn.log_model(model, "model", signature=signature,
-                                     registered_model_name="main.default.fraud_model",
-                                     pip_requirements=["scikit-learn"])
+            # mlflow 3 names a logged model (artifact_path is deprecated) and can save it with
+            # skops (no pickle); mlflow 2 takes the artifact path.
+            where = ({"name": "model", "serialization_format": "skops", "pip_requirements": ["scikit-learn", "skops"],
+                      "skops_trusted_types": ["sklearn.tree._tree.Tree"]} if mlflow.__version__ >= "3"
+                     else {"artifact_path": "model", "pip_requirements": ["scikit-learn"]})
+            info = mlflow.sklearn.log_model(model, signature=signature, **where,
+                                            registered_model_name="main.default.fraud_model")
         print(f"run {run.info.run_id}: {MlflowClient().get_run(run.info.run_id).data.metrics}")
 
         # --- Registry: a second version, aliases ---------------------------------------
         client = MlflowClient()
-        mlflow.register_model(f"runs:/{run.info.run_id}/model", "main.default.fraud_model")
+        mlflow.register_model(info.model_uri, "main.default.fraud_model")
         versions = client.search_model_versions("name='main.default.fraud_model'")
         print("versions:", sorted(int(v.version) for v in versions))
         client.set_registered_model_alias("main.default.fraud_model", "champion", 1)
@@ -122,8 +129,9 @@ def main() -> None:
         os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"  # export before returning
         score(120.0)
         trace = mlflow.get_trace(mlflow.get_last_active_trace_id())
-        print(f"trace {trace.info.trace_id}: spans {[s.name for s in trace.data.spans]}, "
-              f"status {trace.info.state}")
+        info = trace.info  # mlflow 3 names these trace_id/state, mlflow 2 request_id/status
+        trace_id, state = getattr(info, "trace_id", None) or info.request_id, getattr(info, "state", None) or info.status
+        print(f"trace {trace_id}: spans {[s.name for s in trace.data.spans]}, status {state}")
 
         ops = Counter(c.operation for c in ws.calls)
         print(f"\n{len(ws.calls)} requests answered in {time.perf_counter() - started:.1f}s; busiest:")

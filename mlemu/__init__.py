@@ -10,7 +10,7 @@ transports, UI), ``mlemu.standins`` (client-side stand-ins where no HTTP path ex
 feature engineering clients, Spark, a DB-API connection) and ``mlemu.toolkit`` (fixtures,
 ``emulate()``, builders, virtual time, snapshots, the control plane); ``mlemu.Workspace`` ties
 them together. Names are imported lazily so ``import mlemu`` stays cheap; the stand-ins are
-reachable as ``mlemu.sql``, ``mlemu.feature_store`` and ``mlemu.spark``.
+reachable as ``mlemu.sql``, ``mlemu.feature_store``, ``mlemu.spark`` and ``mlemu.notebooks``.
 """
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ _SUBPACKAGES = {
     "sql": "mlemu.standins.sql",
     "feature_store": "mlemu.standins.feature_store",
     "spark": "mlemu.standins.spark",
+    "bundles": "mlemu.toolkit.bundles",
+    "notebooks": "mlemu.standins.notebooks",
 }
 
 

@@ -12,6 +12,17 @@ import tempfile
 from typing import Any
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the server as Ctrl-C does, so ``finally`` blocks and exit handlers (the
+    temporary file root's removal) run."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from mlemu.workspace import Workspace
     from mlemu.server.transport.server import LoopbackServer
@@ -19,6 +30,8 @@ def _serve(args: argparse.Namespace) -> int:
     # A served workspace is reachable by other processes: its token and the secret that signs
     # its pre-signed URLs are random (the seed still makes ids reproducible).
     token = args.token or "dapi" + secrets.token_hex(16)
+    _stop_on_sigterm()
+    scratch: tempfile.TemporaryDirectory | None = None
     answerer: Any
     if args.state_dir:
         from mlemu.toolkit.statedir import open_state_dir
@@ -29,7 +42,10 @@ def _serve(args: argparse.Namespace) -> int:
                                   token=token, journal_size=args.journal)
         ws = answerer.workspace
     else:
-        root = None if args.memory else (args.artifact_root or tempfile.mkdtemp(prefix="mlemu-"))
+        root = None if args.memory else args.artifact_root
+        if root is None and not args.memory:  # a directory of our own, removed when we stop
+            scratch = tempfile.TemporaryDirectory(prefix="mlemu-", ignore_cleanup_errors=True)
+            root = scratch.name
         ws = answerer = Workspace(seed=args.seed, user_name=args.user, token=token, artifact_root=root,
                                   secret=secrets.token_bytes(32), journal_size=args.journal)
     ws.calls.max_body_bytes = args.journal_max_body
@@ -64,6 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _ui(args: argparse.Namespace) -> int:
     """Load an export (``ws.export(path)``, ``--mlemu-keep-failed``) and browse it in the UI."""
+    _stop_on_sigterm()
     import zipfile
     from mlemu.server.ui import server as ui_server
     from mlemu.server.ui.bundle import UiUnavailable, build_dir
@@ -149,7 +166,10 @@ def main(argv: list[str] | None = None) -> int:
                      help="only regenerate the routing table (keep the sweep section of --output)")
     cov.set_defaults(func=_coverage)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before the server loop began: a clean stop
+        return 0
 
 
 if __name__ == "__main__":

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from typing import TYPE_CHECKING, Any
 
 from mlemu.server import plugins
-from mlemu.toolkit import control, persistence
+import mlemu.standins.job_tasks as job_tasks
+from mlemu.toolkit import control, persistence, virtual_clock
 from mlemu.server.core.faults import ConnectionDropped, Fault
 from mlemu.server.core.journal import Call, LazyJson, check_operation
 from mlemu.server.core.workspace import User, WorkspaceState
@@ -25,6 +25,15 @@ if TYPE_CHECKING:
 __all__ = ["Workspace", "User"]
 
 
+def _register_builtin_plugins() -> None:
+    """The client-side stand-ins the server finds through hooks (the job task runners), as
+    plugins of every workspace: registered here, not by entry point, so a checkout that was
+    never installed (or installed before they existed) runs job tasks too."""
+    manager = plugins.manager()
+    if not manager.is_registered(job_tasks):
+        plugins.register(job_tasks, name="mlemu.standins.job_tasks")
+
+
 class Workspace(WorkspaceState):
     """One emulated Databricks workspace.
 
@@ -33,6 +42,7 @@ class Workspace(WorkspaceState):
     """
 
     def __init__(self, **kwargs: Any) -> None:
+        _register_builtin_plugins()
         self.app: "App" = plugins.app()
         factories = {name: s.state for name, s in plugins.services().items() if s.state is not None}
         super().__init__(state_factories=factories, **kwargs)
@@ -128,7 +138,9 @@ class Workspace(WorkspaceState):
                headers: dict[str, str] | None = None, body: bytes = b"",
                base_url: str | None = None, raise_internal: bool = False) -> tuple[int, dict[str, str], bytes]:
         """Answer one request directly (what both transports call). ``headers`` may use
-        any case; the app sees lower-case names."""
+        any case; the app sees lower-case names. ``raise_internal`` is the in-process
+        transport's call: its caller waits, so job runs the request started run here, before
+        the answer returns (the loopback server's runs go to a worker thread)."""
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         if path.startswith(control.PREFIX):
             return control.handle(self, method.upper(), path, query_string, hdrs, body)
@@ -138,6 +150,9 @@ class Workspace(WorkspaceState):
                 return answer
         answer = self.app.handle(self, method, path, query_string, hdrs, body,
                                  base_url or self.host, raise_internal)
+        jobs = self.__dict__.get("jobs")
+        if jobs is not None:  # job runs this request started: here in-process, else on a worker
+            jobs.after_request(base_url or self.host, inline=raise_internal)
         seen = self.hooks.mlemu_request_seen
         if seen.get_hookimpls():
             seen(workspace=self, method=method.upper(), path=path,
@@ -159,7 +174,7 @@ class Workspace(WorkspaceState):
         if fault is None:
             return None
         if fault.delay:
-            time.sleep(fault.delay)  # looked up at call time: virtual time makes it instant
+            virtual_clock.sleep_on(self.clock, fault.delay)  # instant under virtual time
         if not fault.drop and fault.status is None:
             return None
         request: Any = LazyJson(body) if body[:1] in (b"{", b"[") else None

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The long hostile-input campaign: every route, many random examples each (tests/fuzz).
+# The long hostile-input campaign: every route, SQL text and monitor definitions, many random
+# examples each (tests/fuzz).
 # Usage: scripts/fuzz.sh [examples-per-route (default 500)] [extra pytest args...]
 # The normal test run uses a short, derandomized budget (12 per route).
 set -euo pipefail

@@ -11,7 +11,10 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 stamp="$venv/.mlemu-installed"
 if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ] || [ "$root/requirements/$flavour.txt" -nt "$stamp" ]; then
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$root" -r "$root/requirements/$flavour.txt" >&2
+  # MLEMU_PIP_VERBOSE=1 (scripts/test.sh) shows pip's progress; otherwise it is quiet.
+  quiet=(-q)
+  [ "${MLEMU_PIP_VERBOSE:-0}" = "1" ] && quiet=(--progress-bar off)
+  "$venv/bin/python" -m pip install "${quiet[@]}" --disable-pip-version-check -e "$root" -r "$root/requirements/$flavour.txt" >&2
   touch "$stamp"
 fi
 echo "$venv/bin/python"

@@ -1,25 +1,47 @@
 #!/usr/bin/env bash
 # Set up both client stacks (mlflow 3.x and 2.22.x) and run the whole test suite on each.
+#
+# What it installs: two virtual environments in this checkout, .venv-mlflow3 and .venv-mlflow2
+# (mlemu editable, the clients, scikit-learn, the optional engines and the test tools from
+# requirements/; about 1.5 GB each, 2-4 minutes with an empty pip cache, seconds when current).
+# Nothing is installed system-wide unless you ask: with MLEMU_INSTALL_BROWSER=1 (what CI sets)
+# it also installs Debian's chromium for the MLflow UI smoke test (needs root and apt-get);
+# without it that test skips with the reason.
+#
 # Extra arguments go to pytest (e.g. scripts/test.sh -x -k tracking). Tests run in
 # MLEMU_TEST_WORKERS pytest-xdist workers (default 2; 0 runs them in this process).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+started=$SECONDS
+say() { echo "== [$((SECONDS - started))s] $*"; }
+
+say "setting up .venv-mlflow3 and .venv-mlflow2 (pip's output is prefixed by the stack)"
 # Install both stacks in parallel (installs are network-bound).
-"$root/scripts/setup-env.sh" mlflow3 > /tmp/mlemu-py3.$$ &
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+MLEMU_PIP_VERBOSE=1 "$root/scripts/setup-env.sh" mlflow3 > "$tmp/py3" 2> >(sed -u 's/^/  [mlflow3] /' >&2) &
 p3=$!
-"$root/scripts/setup-env.sh" mlflow2 > /tmp/mlemu-py2.$$ &
+MLEMU_PIP_VERBOSE=1 "$root/scripts/setup-env.sh" mlflow2 > "$tmp/py2" 2> >(sed -u 's/^/  [mlflow2] /' >&2) &
 p2=$!
-# The MLflow UI smoke test's browser (Debian chromium; the test skips with a reason without it).
-"$root/scripts/install-browser.sh" > /dev/null &
-pb=$!
+pb=""
+if [ "${MLEMU_INSTALL_BROWSER:-0}" = "1" ]; then
+  say "installing the UI smoke test's browser (MLEMU_INSTALL_BROWSER=1)"
+  "$root/scripts/install-browser.sh" > /dev/null 2> >(sed -u 's/^/  [browser] /' >&2) &
+  pb=$!
+fi
 wait $p3; wait $p2
-wait $pb || echo "install-browser failed: the UI smoke test will skip" >&2
-py3="$(cat /tmp/mlemu-py3.$$)"; py2="$(cat /tmp/mlemu-py2.$$)"; rm -f /tmp/mlemu-py3.$$ /tmp/mlemu-py2.$$
+if [ -n "$pb" ]; then
+  wait $pb || echo "install-browser failed: the UI smoke test will skip" >&2
+fi
+py3="$(cat "$tmp/py3")"; py2="$(cat "$tmp/py2")"
+say "stacks ready"
 status=0
-echo "== mlflow $("$py3" -c 'import mlflow; print(mlflow.__version__)')"
 workers=(-n "${MLEMU_TEST_WORKERS:-2}")
-MLEMU_OTHER_MLFLOW_PYTHON="$py2" "$py3" -m pytest -q "${workers[@]}" "$@" || status=$?
-echo "== mlflow $("$py2" -c 'import mlflow; print(mlflow.__version__)')"
-MLEMU_OTHER_MLFLOW_PYTHON="$py3" "$py2" -m pytest -q "${workers[@]}" "$@" || status=$?
+# -rs prints every skip with its reason.
+say "mlflow $("$py3" -c 'import mlflow; print(mlflow.__version__)')"
+MLEMU_OTHER_MLFLOW_PYTHON="$py2" "$py3" -m pytest -q -rs "${workers[@]}" "$@" || status=$?
+say "mlflow $("$py2" -c 'import mlflow; print(mlflow.__version__)')"
+MLEMU_OTHER_MLFLOW_PYTHON="$py3" "$py2" -m pytest -q -rs "${workers[@]}" "$@" || status=$?
+say "done (exit $status)"
 exit $status

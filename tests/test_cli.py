@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -34,3 +35,23 @@ def test_coverage_lists_every_route():
 
     for route in plugins.app().routes:
         assert f"`{route.rule}`" in out.stdout
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serve_removes_its_temporary_file_root_when_stopped(stop):
+    proc = subprocess.Popen([sys.executable, "-m", "mlemu.cli", "serve", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        while "files under" not in line:
+            line = proc.stderr.readline()
+            assert line, "mlemu serve ended before it said where its files are"
+        root = line.split("files under ", 1)[1].split(")", 1)[0]
+        assert os.path.isdir(root)
+        proc.send_signal(stop)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not os.path.exists(root)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pathlib
+import shutil
 
 import pytest
 
@@ -16,6 +17,11 @@ def test_example_folder_passes(pytester, folder):
     pytest.importorskip("mlflow")
     for f in (EXAMPLES / folder).glob("*.py"):
         pytester.makepyfile(**{f.stem: f.read_text()})
+    for sub in (EXAMPLES / folder).iterdir():  # a project's other files (bundle YAML, notebooks)
+        if sub.is_dir() and sub.name != "__pycache__":
+            shutil.copytree(sub, pytester.path / sub.name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif sub.is_file() and sub.suffix != ".py":
+            shutil.copy(sub, pytester.path / sub.name)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=300)
     expected = sum(f.read_text().count("\ndef test_") for f in (EXAMPLES / folder).glob("test_*.py"))
     result.assert_outcomes(passed=expected)

@@ -42,6 +42,10 @@ FORBIDDEN = {
     "mlemu.workspace": ("mlemu.server.ui", "mlemu.standins", "mlemu.toolkit.emulation",
                         "mlemu.toolkit.pytest_plugin", "mlemu.toolkit.builders", "mlemu.cli"),
 }
+#: Named exceptions to FORBIDDEN. The composition root registers the job task runners (client
+#: stand-ins the jobs service finds through a hook) as a built-in plugin of every workspace;
+#: the package holds only the hook implementation and imports the runners when a task runs.
+ALLOWED = {("mlemu.workspace", "mlemu.standins.job_tasks")}
 
 
 def test_top_level_shows_the_three_parts():
@@ -104,7 +108,8 @@ RUNTIME_GRAPH = _graph(runtime_only=True)
 def test_layer_imports_point_down(layer):
     bad = sorted(f"{mod} -> {dep}" for mod, deps in GRAPH.items()
                  if mod == layer or mod.startswith(layer + ".")
-                 for dep in deps if any(dep == f or dep.startswith(f + ".") for f in FORBIDDEN[layer]))
+                 for dep in deps if (mod, dep) not in ALLOWED
+                 and any(dep == f or dep.startswith(f + ".") for f in FORBIDDEN[layer]))
     assert not bad, "imports against the layering:\n" + "\n".join(bad)
 
 

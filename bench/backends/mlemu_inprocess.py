@@ -1,5 +1,9 @@
 """mlemu in-process: ``mlemu.emulate()`` with a fresh Workspace; tracking URI ``databricks``,
-registry URI ``databricks-uc`` (what the pytest fixture does)."""
+registry URI ``databricks-uc`` (what the pytest fixture does).
+
+``in_mlemu_s`` adds up the time spent inside mlemu's in-process transport (everything from
+``HTTPAdapter.send`` to the ``requests.Response`` it returns: routing, validation, the handler,
+rendering, the journal): the numerator of mlemu's *share* of a flow (``bench.scenarios.share``)."""
 from __future__ import annotations
 
 import time
@@ -20,6 +24,7 @@ class MlemuInProcess(Backend):
         self._emu = mlemu.emulate(self.ws)
         self._emu.__enter__()
         startup_ms = (time.perf_counter() - t0) * 1000
+        self._meter_transport()
         info: dict[str, Any] = {"startup_ms": startup_ms,
                                 "startup_what": "first Workspace() (routing app build) + emulate()"}
         for name, n in (seed or {}).items():
@@ -29,6 +34,22 @@ class MlemuInProcess(Backend):
             info[f"seed_{n}_s"] = time.perf_counter() - t0
         self.point_mlflow()
         return info
+
+    def _meter_transport(self) -> None:
+        from requests.adapters import HTTPAdapter
+
+        inner = HTTPAdapter.send  # mlemu's in-process transport, installed by emulate()
+        clock = time.perf_counter
+        self.in_mlemu_s = 0.0
+
+        def send(*args: Any, **kwargs: Any) -> Any:
+            t0 = clock()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.in_mlemu_s += clock() - t0
+
+        HTTPAdapter.send = send  # type: ignore[method-assign]  # emulate()'s exit restores requests'
 
     def stop(self) -> None:
         emu = getattr(self, "_emu", None)

@@ -37,3 +37,35 @@ def fresh_run_caches(i: int = 0) -> None:
         utils._artifact_repos_cache.clear()
     except (ImportError, AttributeError):
         pass
+
+
+class Share:
+    """mlemu's share of each timed iteration: time inside its in-process transport divided by
+    the iteration's wall time, measured in the same iterations (so the machine's load hits
+    numerator and denominator alike). Only the ``mlemu`` backend has the meter; for others
+    :meth:`wrap` returns ``fn`` unchanged and :meth:`summary` None."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self.fractions: list[tuple[int, float]] = []
+
+    def wrap(self, fn: Any) -> Any:
+        if not hasattr(self.backend, "in_mlemu_s"):
+            return fn
+        import time
+
+        def timed(i: int) -> None:
+            inside, t0 = self.backend.in_mlemu_s, time.perf_counter()
+            fn(i)
+            dt = time.perf_counter() - t0
+            self.fractions.append((i, (self.backend.in_mlemu_s - inside) / dt if dt > 0 else 0.0))
+
+        return timed
+
+    def summary(self, first_timed: int) -> dict[str, Any] | None:
+        import statistics
+        values = sorted(f for i, f in self.fractions if i >= first_timed)
+        if not values:
+            return None
+        return {"n": len(values), "median": statistics.median(values),
+                "p90": values[min(len(values) - 1, max(0, round(0.9 * len(values)) - 1))]}

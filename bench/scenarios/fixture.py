@@ -64,6 +64,43 @@ def _import_times(rounds: int) -> dict[str, Any]:
     return out
 
 
+#: What a test session has imported before its first ``mlemu`` test (its modules import the
+#: clients), so the import-time table shows what the plugin and the first fixture add.
+_PRE_IMPORTS = ("pytest", "requests", "pandas", "pydantic")
+_FIRST_FIXTURE = ("import pytest, requests, pandas, pydantic;"
+                  "import mlemu.toolkit.pytest_plugin;"
+                  "from mlemu.workspace import Workspace; from mlemu.toolkit.emulation import emulate;"
+                  "ws = Workspace(); emulate(ws).__enter__()")
+
+
+def importtime_table(rounds: int = 3) -> list[dict[str, Any]]:
+    """``python -X importtime`` of the first fixture's set-up after the usual imports: the
+    modules it imports that take longest (cumulative, median over ``rounds``), mlemu's first."""
+    runs: list[dict[str, tuple[int, int]]] = []
+    for _ in range(rounds):
+        err = subprocess.run([sys.executable, "-X", "importtime", "-c", _FIRST_FIXTURE],
+                             capture_output=True, text=True, timeout=300, check=True).stderr
+        rows = [(m.group(4), int(m.group(1)), int(m.group(2)), len(m.group(3))) for m in
+                re.finditer(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|( *)(\S+)\s*$", err, re.M)]
+        # Rows are printed as imports finish: what comes after the last pre-import (a session's
+        # own imports) is what the plugin and the first fixture add.
+        last = max((i for i, (name, _, _, depth) in enumerate(rows) if depth == 1 and name in _PRE_IMPORTS),
+                   default=-1)
+        added = rows[last + 1:]
+        seen = {name: (own, cum) for name, own, cum, _ in added}
+        seen[TOTAL] = (0, sum(cum for _, _, cum, depth in added if depth == 1))
+        runs.append(seen)
+    names = set.intersection(*(set(r) for r in runs))
+    rows = [{"module": n, "self_ms": statistics.median(r[n][0] for r in runs) / 1000,
+             "cumulative_ms": statistics.median(r[n][1] for r in runs) / 1000} for n in names]
+    rows.sort(key=lambda r: -r["cumulative_ms"])
+    return rows[:13]
+
+
+#: The row that sums every module the plugin and the first fixture import (top level).
+TOTAL = "(everything the plugin and the first fixture import)"
+
+
 def _emulate_loop(params: dict[str, Any]) -> dict[str, Any]:
     import mlemu
 
@@ -128,11 +165,13 @@ def _pytest_fixture(params: dict[str, Any]) -> dict[str, Any]:
     for nodeid, when, dur in rows:
         if when in ("setup", "teardown"):
             per[nodeid] = per.get(nodeid, 0.0) + dur
+    first = per.get(next((k for k in per if k.endswith("test_with_0000")), ""), None)
     skip = 5  # the first tests build the routing app and warm caches
     with_ = [v for k, v in per.items() if "test_with_" in k and int(k[-4:]) >= skip]
     without = [v for k, v in per.items() if "test_without_" in k and int(k[-4:]) >= skip]
     base = statistics.median(without)
-    return {"pytest_setup_teardown_with_mlemu": summarize(with_),
+    return {"pytest_first_mlemu_test": summarize([first] if first is not None else []),
+            "pytest_setup_teardown_with_mlemu": summarize(with_),
             "pytest_setup_teardown_without": summarize(without),
             "pytest_mlemu_fixture": summarize([v - base for v in with_])}
 
@@ -142,4 +181,4 @@ def run(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
     out.update(_import_times(pick(params, 15, 3)))
     out.update(_emulate_loop(params))
     out.update(_pytest_fixture(params))
-    return {"measurements": out}
+    return {"measurements": out, "importtime": importtime_table(pick(params, 3, 1))}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.scenarios import fresh_run_caches, pairing, pick
+from bench.scenarios import Share, fresh_run_caches, pairing, pick
 from bench.stats import measure, split_steps
 
 STEPS = ("register_model", "set_alias", "load_model")
@@ -53,6 +53,8 @@ def run(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
         assert loaded.predict(X[:3]) is not None
         log.append((i, {s: t[k + 1] - t[k] for k, s in enumerate(STEPS)}))
 
-    result = measure(flow, before=fresh_run_caches, **opts)
+    share = Share(backend)
+    result = measure(share.wrap(flow), before=fresh_run_caches, **opts)
     return {"measurements": {"registry_flow": result},
-            "steps": split_steps(log, result["first_timed"], pair)}
+            "steps": split_steps(log, result["first_timed"], pair),
+            "shares": {"registry_flow": share.summary(result["first_timed"])}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.scenarios import pairing, pick
+from bench.scenarios import Share, pairing, pick
 from bench.stats import measure
 
 
@@ -33,4 +33,7 @@ def run(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
         if len(runs) != n:
             raise AssertionError(f"search_runs returned {len(runs)} runs, expected {n}")
 
-    return {"measurements": {f"search_runs_{n}": measure(search, **opts)}}
+    share = Share(backend)
+    result = measure(share.wrap(search), **opts)
+    return {"measurements": {f"search_runs_{n}": result},
+            "shares": {f"search_runs_{n}": share.summary(result["first_timed"])}}

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.scenarios import fresh_run_caches, pairing, pick
+from bench.scenarios import Share, fresh_run_caches, pairing, pick
 from bench.stats import measure, split_steps
 
 STEPS = ("set_experiment", "start_run", "log_params", "log_metrics", "step_metrics_x100",
@@ -83,6 +83,8 @@ def run(backend: Any, params: dict[str, Any]) -> dict[str, Any]:
         t.append(clock())
         log.append((i, {name: t[k + 1] - t[k] for k, name in enumerate(STEPS)}))
 
-    result = measure(flow, before=fresh_run_caches, **opts)
+    share = Share(backend)
+    result = measure(share.wrap(flow), before=fresh_run_caches, **opts)
     return {"measurements": {"seed_flow": result},
-            "steps": split_steps(log, result["first_timed"], pair)}
+            "steps": split_steps(log, result["first_timed"], pair),
+            "shares": {"seed_flow": share.summary(result["first_timed"])}}

@@ -55,3 +55,11 @@ def mlemu_model_loaded(workspace, endpoint_name, entity_name, entity_version):  
 @hookspec
 def mlemu_model_predicted(workspace, endpoint_name, entity_name, status):  # type: ignore[no-untyped-def]
     """Called after a served entity answered an invocation, with the HTTP status."""
+
+
+@hookspec
+def mlemu_job_task_runners():  # type: ignore[no-untyped-def]
+    """Return ``{task kind: runner}`` for job tasks that run client code (``notebook_task``,
+    ``spark_python_task``...): a runner takes a :class:`mlemu.server.services.jobs.tasks.TaskInvocation`
+    and returns a ``TaskResult`` (or raises ``TaskFailed``). ``mlemu.standins.job_tasks``
+    implements it; the first plugin naming a kind wins."""

@@ -25,6 +25,7 @@ import tempfile
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+from mlemu.server.core import extras
 from mlemu.standins.feature_store import active as active_workspace
 
 _NAME = r"(`[^`]+`|[A-Za-z_][\w-]*)"
@@ -32,21 +33,29 @@ LOOPBACK = ("127.0.0.1", "localhost")
 THREE_PART = re.compile(rf"(?<![\w.`]){_NAME}\.{_NAME}\.{_NAME}(?![\w`]|\.\w)")
 
 
+#: The sessions' warehouse directories, kept until exit.
+_warehouses: list[tempfile.TemporaryDirectory] = []
+
+
 def session(master: str = "local[2]", app_name: str = "mlemu") -> Any:
     """A local SparkSession whose Python workers run this interpreter (about 5-10 s to start)."""
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    extras.require("spark", "mlemu's local Spark (mlemu.spark.session)")
     from pyspark.sql import SparkSession
 
     from mlemu.server.transport import socket_guard
 
-    warehouse = tempfile.mkdtemp(prefix="mlemu-spark-warehouse-")
+    # Removed at exit (Spark may write managed tables there until the session stops).
+    warehouse = tempfile.TemporaryDirectory(prefix="mlemu-spark-warehouse-", ignore_cleanup_errors=True)
     socket_guard.enable(LOOPBACK)  # the JVM gateway, even inside a hermetic workspace
     try:
-        return _build(SparkSession, master, app_name, warehouse)
+        spark = _build(SparkSession, master, app_name, warehouse.name)
     finally:
         socket_guard.disable(LOOPBACK)
+    _warehouses.append(warehouse)
+    return spark
 
 
 def _build(SparkSession: Any, master: str, app_name: str, warehouse: str) -> Any:
@@ -266,16 +275,27 @@ def bridge() -> Iterator[None]:
             return original(self, table)
         return wrapped
 
+    global _bridges
     patch(SparkSession, "table", table)
     patch(SparkSession, "sql", sql)
     patch(DataFrameWriter, "mode", mode)
     patch(DataFrameWriter, "saveAsTable", save_as_table)
     patch(DataFrame, "writeTo", write_to)
+    _bridges += 1
     try:
         yield
     finally:
+        _bridges -= 1
         for owner, attr, original in reversed(saved):
             setattr(owner, attr, original)
+
+
+_bridges = 0
+
+
+def bridged() -> bool:
+    """Whether a :func:`bridge` is active (the ``spark`` fixture's, or a notebook run's)."""
+    return _bridges > 0
 
 
 @contextmanager

@@ -6,19 +6,21 @@ used), sets mlflow's URIs to ``databricks`` / ``databricks-uc`` as a Databricks 
 does, and on exit ends runs left open and restores everything, mlflow's globals included.
 On entry it also makes ``databricks.feature_engineering`` / ``databricks.feature_store``
 importable (mlemu's clean-room clients, :mod:`mlemu.standins.feature_store.shim`; this stays for the
-process, so modules that imported them keep working).
+process, so modules that imported them keep working), and unless ``infer_requirements="mlflow"``
+it answers mlflow's model-requirement inference without a subprocess
+(:mod:`mlemu.toolkit.requirements`).
 """
 from __future__ import annotations
 
 import functools
-import importlib
 import os
-import sys
 from typing import Any, Callable, TypeVar
 
+from mlemu.standins import mlflow_globals
 from mlemu.standins.feature_store import shim as feature_store_shim
 from mlemu.server.transport import inprocess
 from mlemu.standins.feature_store import versions as feature_store_versions
+from mlemu.toolkit import requirements
 from mlemu.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,6 +38,8 @@ class emulate:
     (:mod:`mlemu.toolkit.virtual_clock`); ``allow_hosts`` names hosts (``"name"`` or ``"name:port"``)
     hermetic mode lets through. ``registry_uri`` picks mlflow's model registry:
     ``databricks-uc`` (Unity Catalog, the default) or ``databricks`` (the workspace registry).
+    ``infer_requirements``: ``"mlemu"`` (the default) infers a logged model's pip requirements
+    from its files in-process; ``"mlflow"`` keeps mlflow's own inference (a subprocess per model).
     ``feature_engineering="0.6"`` makes the clean-room feature engineering clients follow that
     release of ``databricks-feature-engineering`` (default: the newest,
     :mod:`mlemu.standins.feature_store.versions`). ``uc_model_storage`` is where Unity Catalog
@@ -47,8 +51,8 @@ class emulate:
     def __init__(self, workspace: Workspace | None = None, *, hermetic: bool = True,
                  set_mlflow_uris: bool = True, url: str | None = None, virtual_time: bool = False,
                  allow_hosts: tuple[str, ...] | list[str] = (), registry_uri: str = "databricks-uc",
-                 feature_engineering: str | None = None, uc_model_storage: str | None = None,
-                 **workspace_kwargs: Any) -> None:
+                 infer_requirements: str = "mlemu", feature_engineering: str | None = None,
+                 uc_model_storage: str | None = None, **workspace_kwargs: Any) -> None:
         if uc_model_storage not in (None, "default", "s3"):
             raise ValueError(f"uc_model_storage={uc_model_storage!r}: expected 'default' or 's3'")
         if feature_engineering is not None:
@@ -62,6 +66,8 @@ class emulate:
         self.virtual_time = virtual_time
         self._virtual_time: Any = None
         self.registry_uri = registry_uri
+        self.infer_requirements = requirements.check_mode(infer_requirements)
+        self._inferring = False
         self.feature_engineering = feature_engineering
         self.uc_model_storage = uc_model_storage
         self._saved_s3_endpoint: str | None = None
@@ -74,7 +80,8 @@ class emulate:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with emulate(self.workspace, hermetic=self.hermetic, set_mlflow_uris=self.set_mlflow_uris,
                          url=self.url, virtual_time=self.virtual_time, allow_hosts=self.allow_hosts,
-                         registry_uri=self.registry_uri, feature_engineering=self.feature_engineering,
+                         registry_uri=self.registry_uri, infer_requirements=self.infer_requirements,
+                         feature_engineering=self.feature_engineering,
                          uc_model_storage=self.uc_model_storage, **self._kwargs):
                 return fn(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
@@ -92,16 +99,19 @@ class emulate:
         if self.set_mlflow_uris:
             os.environ["MLFLOW_TRACKING_URI"] = "databricks"
             os.environ["MLFLOW_REGISTRY_URI"] = self.registry_uri
-        self._saved_mlflow = _save_mlflow_state()
+        self._saved_mlflow = mlflow_globals.save()
         if self.set_mlflow_uris:
-            _reset_mlflow_globals()  # a URI set earlier in the process would bypass the env
-        _clear_artifact_repos()
-        _clear_prompt_cache()
-        _reset_tracing()
+            mlflow_globals.reset()  # a URI set earlier in the process would bypass the env
+        mlflow_globals.clear_artifact_repos()
+        mlflow_globals.clear_prompt_cache()
+        mlflow_globals.reset_tracing()
         feature_store_shim.install()
         feature_store_versions.choose(ws, self.feature_engineering)
         ws.start(hermetic=self.hermetic, allow_hosts=self.allow_hosts)
         try:
+            if self.infer_requirements == "mlemu":
+                requirements.activate()
+                self._inferring = True
             if (self.uc_model_storage or _default_model_storage()) == "s3":
                 self._start_s3_storage(ws)
             if self.virtual_time:
@@ -116,13 +126,16 @@ class emulate:
         ws = self.workspace
         assert ws is not None
         try:
+            if self._inferring:
+                self._inferring = False
+                requirements.deactivate()
             if self._virtual_time is not None:
                 self._virtual_time.__exit__(None, None, None)
                 self._virtual_time = None
-            _end_leaked_runs()
-            _flush_traces()
-            _reset_tracing()
-            _restore_mlflow_state(self._saved_mlflow)
+            mlflow_globals.end_leaked_runs()
+            mlflow_globals.flush_traces()
+            mlflow_globals.reset_tracing()
+            mlflow_globals.restore(self._saved_mlflow)
         finally:
             self._stop_s3_storage(ws)
             ws.stop()
@@ -162,130 +175,3 @@ def _default_model_storage() -> str:
     if installed is None or installed.release >= (2, 13) or s3_storage.missing() is not None:
         return "default"
     return "s3"
-
-
-def _mlflow() -> Any:
-    return sys.modules.get("mlflow")
-
-
-def _mlflow_modules() -> tuple[Any, Any, Any, Any]:
-    """mlflow's modules that hold the process-wide state emulate() saves and restores."""
-    from mlflow.tracking import fluent
-    from mlflow.tracking._model_registry import utils as registry_utils
-    from mlflow.tracking._tracking_service import utils as tracking_utils
-    from mlflow.utils import autologging_utils
-    return fluent, registry_utils, tracking_utils, autologging_utils
-
-
-def _set_uris_and_experiment(tracking_uri: str | None, registry_uri: str | None,
-                             experiment_id: str | None) -> None:
-    fluent, registry_utils, tracking_utils, _ = _mlflow_modules()
-    tracking_utils._tracking_uri = tracking_uri
-    registry_utils._registry_uri = registry_uri
-    fluent._active_experiment_id = experiment_id
-
-
-def _save_mlflow_state() -> dict[str, Any] | None:
-    if _mlflow() is None:
-        return None
-    fluent, registry_utils, tracking_utils, autologging_utils = _mlflow_modules()
-    return {
-        "tracking_uri": tracking_utils._tracking_uri,
-        "registry_uri": registry_utils._registry_uri,
-        "experiment_id": fluent._active_experiment_id,
-        # an empty config means autolog() was never called (mlflow creates it on lookup)
-        "autolog": {k for k, v in autologging_utils.AUTOLOGGING_INTEGRATIONS.items()
-                    if v and not v.get("disable", False)},
-        # mlflow 3: mlflow.set_active_model() (else the model id leaks into later metrics/inputs)
-        "active_model": (fluent._ACTIVE_MODEL_CONTEXT.get()
-                         if hasattr(fluent, "_ACTIVE_MODEL_CONTEXT") else None),
-    }
-
-
-def _reset_mlflow_globals() -> None:
-    if _mlflow() is not None:
-        _set_uris_and_experiment(None, None, None)
-
-
-def _clear_artifact_repos() -> None:
-    """mlflow caches artifact repositories by run / model id; seeded workspaces repeat ids."""
-    if _mlflow() is None:
-        return
-    from mlflow.tracking._tracking_service import utils as tracking_utils
-    cache = getattr(tracking_utils, "_artifact_repos_cache", None)
-    if cache is not None:
-        cache.clear()
-
-
-def _clear_prompt_cache() -> None:
-    """mlflow 3 caches loaded prompt versions in-process by name and version: another
-    workspace's prompt of the same name must not be served from it. Newer releases keep them in
-    ``PromptCache``; earlier ones (3.0-3.5 at least) in an lru_cache on the registry's fluent API."""
-    if _mlflow() is None:
-        return
-    registry_fluent = sys.modules.get("mlflow.tracking._model_registry.fluent")
-    cached = getattr(registry_fluent, "_load_prompt_cached", None)
-    if hasattr(cached, "cache_clear"):
-        cached.cache_clear()
-    try:
-        from mlflow.prompt.registry_utils import PromptCache
-    except ImportError:  # mlflow 2.x, mlflow 3 before PromptCache
-        return
-    PromptCache._reset_instance()
-
-
-def _flush_traces() -> None:
-    """Export what the block traced while its workspace still answers (mlflow 3 exports in a
-    background thread; after the block the trace would go nowhere: "Failed to send trace")."""
-    provider = sys.modules.get("mlflow.tracing.provider")
-    flush = getattr(_mlflow(), "flush_trace_async_logging", None)
-    if flush is None or not getattr(getattr(provider, "_MLFLOW_TRACER_PROVIDER_INITIALIZED", None), "done", False):
-        return
-    exporter = provider._get_trace_exporter() if hasattr(provider, "_get_trace_exporter") else None
-    if getattr(exporter, "_async_queue", None) is not None:  # else there is nothing queued to flush
-        flush()
-
-
-def _reset_tracing() -> None:
-    """mlflow builds its tracer provider once per process, with the exporter, the tracking URI,
-    the async-export switch and the destination read at that moment (serving a model builds it).
-    Left in place, the next workspace's traces go out with the previous one's settings: reset it
-    so the next trace builds it anew (``reset`` in mlflow >= 2.21, ``reset_tracer_setup`` before)."""
-    provider = sys.modules.get("mlflow.tracing.provider")
-    reset = getattr(provider, "reset", None) or getattr(provider, "reset_tracer_setup", None)
-    if reset is not None:
-        reset()
-
-
-def _end_leaked_runs() -> None:
-    mlflow = _mlflow()
-    if mlflow is None:
-        return
-    for _ in range(100):  # nested runs: end them all, innermost first
-        if mlflow.active_run() is None:
-            break
-        mlflow.end_run()
-
-
-def _restore_mlflow_state(saved: dict[str, Any] | None) -> None:
-    if _mlflow() is None:
-        return
-    fluent, _, _, autologging_utils = _mlflow_modules()
-    saved = saved or {"tracking_uri": None, "registry_uri": None, "experiment_id": None, "autolog": set()}
-    _set_uris_and_experiment(saved["tracking_uri"], saved["registry_uri"], saved["experiment_id"])
-    _clear_artifact_repos()
-    if hasattr(fluent, "_ACTIVE_MODEL_CONTEXT"):
-        previous = saved.get("active_model")
-        fluent._ACTIVE_MODEL_CONTEXT.set(previous if previous is not None else fluent.ActiveModelContext())
-    for name in ("_last_active_run_id", "_last_logged_model_id"):
-        holder = getattr(fluent, name, None)  # ThreadLocalVariable in mlflow 2.x and 3.x
-        if hasattr(holder, "set"):
-            holder.set(None)
-    for flavor, conf in list(autologging_utils.AUTOLOGGING_INTEGRATIONS.items()):
-        if not conf or conf.get("disable", False) or flavor in saved["autolog"]:
-            continue
-        module = "mlflow" if flavor == "mlflow" else f"mlflow.{flavor}"
-        try:
-            importlib.import_module(module).autolog(disable=True)
-        except Exception:  # a flavor whose library is gone: nothing left to undo
-            conf["disable"] = True

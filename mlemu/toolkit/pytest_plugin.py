@@ -20,7 +20,8 @@ Options come from the ``mlemu`` marker: ``@pytest.mark.mlemu(seed=7, user_name="
 Unity Catalog), ``feature_engineering="0.6"`` (the databricks-feature-engineering release the
 clean-room clients follow; default the newest), ``uc_model_storage="s3"`` (UC model files on
 an emulated S3, the route of mlflow < 2.13; picked for such an mlflow by default) and ``virtual_time``: ``time.sleep`` returns at once and advances the workspace
-clock; ``faults=[{"operation": ..., "status": 429, ...}]``: fault rules, see
+clock; ``infer_requirements="mlflow"``: mlflow's own (subprocess) model-requirement inference
+instead of mlemu's in-process one (:mod:`mlemu.toolkit.requirements`); ``faults=[{"operation": ..., "status": 429, ...}]``: fault rules, see
 :mod:`mlemu.server.core.faults`; ``seed_from="seed.yaml"``: a seeding file, relative to the test
 module; ``keep_failed=DIR``: as ``--mlemu-keep-failed``). In hermetic mode (the default)
 every outbound connection but to the emulated workspace, mlemu's own loopback servers and ``allow_hosts=["name", "name:port"]`` is refused.
@@ -35,11 +36,11 @@ from typing import Any, Iterator
 import pytest
 
 _EMULATE_KEYS = ("hermetic", "set_mlflow_uris", "allow_hosts", "virtual_time", "registry_uri",
-                 "feature_engineering", "uc_model_storage")
+                 "infer_requirements", "feature_engineering", "uc_model_storage")
 #: Options of the ``mlemu_server`` fixture (``ui=True`` also serves the MLflow web UI).
 _SERVER_KEYS = ("ui",)
 #: Marker options the fixture applies itself (not Workspace arguments).
-_FIXTURE_KEYS = ("faults", "keep_failed", "seed_from")
+_FIXTURE_KEYS = ("faults", "keep_failed", "seed_from", "bundle", "bundle_target", "bundle_variables")
 _REPORT_KEY = pytest.StashKey[dict]()
 
 
@@ -81,9 +82,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mlemu(**options): options for the mlemu fixture's Workspace "
                    "(seed, workspace_id, user_name, token, journal_size, hermetic, allow_hosts, "
-                   "set_mlflow_uris, virtual_time, registry_uri, feature_engineering, uc_model_storage, faults=[{...}], "
-                   "keep_failed=DIR, "
-                   "seed_from=FILE; ui for mlemu_server)")
+                   "set_mlflow_uris, virtual_time, registry_uri, infer_requirements, feature_engineering, "
+                   "uc_model_storage, faults=[{...}], "
+                   "keep_failed=DIR, seed_from=FILE, bundle=databricks.yml, bundle_target, bundle_variables; "
+                   "ui for mlemu_server)")
 
 
 def _name_the_xdist_main_module() -> None:
@@ -119,6 +121,9 @@ def mlemu(request: pytest.FixtureRequest) -> Iterator[Any]:
     faults = emu_kwargs.pop("faults", ())
     keep = emu_kwargs.pop("keep_failed", None) or request.config.getoption("--mlemu-keep-failed", None)
     seed_from = emu_kwargs.pop("seed_from", None)
+    bundle = emu_kwargs.pop("bundle", None)
+    bundle_target = emu_kwargs.pop("bundle_target", None)
+    bundle_variables = emu_kwargs.pop("bundle_variables", None)
     ws = Workspace(**ws_kwargs)
     for fault in faults:
         ws.faults.add(**fault)
@@ -127,6 +132,9 @@ def mlemu(request: pytest.FixtureRequest) -> Iterator[Any]:
             from mlemu.toolkit.builders import Builders
             builders = ws.__dict__["_builders"] = Builders(ws)
             builders.seed(request.path.parent / seed_from if isinstance(seed_from, str) else seed_from)
+        if bundle is not None:  # a Databricks Asset Bundle's jobs, as a deploy makes them
+            from mlemu.toolkit import bundles
+            bundles.load(request.path.parent / bundle, bundle_target, variables=bundle_variables, workspace=ws)
         yield ws
         if keep and _failed(request.node):
             ws.faults.clear()
@@ -168,7 +176,6 @@ def mlemu_session_server() -> Iterator[Any]:
     ws = Workspace()
     server = serve(ws)
     ws.host = server.url
-    server.env = {"DATABRICKS_HOST": server.url, "DATABRICKS_TOKEN": ws.token}  # type: ignore[attr-defined]
     try:
         yield server
     finally:

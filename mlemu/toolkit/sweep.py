@@ -33,7 +33,7 @@ from mlemu.workspace import Workspace
 #: ``WorkspaceClient`` attributes the sweep walks; later services are added here.
 SDK_SERVICES = ("experiments", "registered_models", "model_versions", "catalogs", "schemas", "tables",
                 "files", "dbfs", "workspace", "current_user", "model_registry", "serving_endpoints",
-                "permissions", "warehouses", "statement_execution", "quality_monitors")
+                "permissions", "warehouses", "statement_execution", "quality_monitors", "jobs")
 
 ANSWERED, REFUSED, NOT_EMULATED, CLIENT_SIDE, BROKEN = (
     "answered", "refused", "not emulated", "client-side", "broken")
@@ -65,6 +65,9 @@ class Prepared:
     warehouse_id: str = ""
     statement_id: str = ""
     refresh_id: int = 0
+    job_id: int = 0
+    job_run_id: int = 0
+    task_run_id: int = 0
     tmp: str = ""
 
 
@@ -220,6 +223,14 @@ OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
     ("w.quality_monitors", "create"): {
         "table_name": "main.sweep.t2",
         "snapshot": Lazy(lambda: __import__("databricks.sdk.service.catalog", fromlist=["x"]).MonitorSnapshot())},
+    ("w.jobs", "create"): {"tasks": Lazy(lambda: _job_tasks())},
+    ("w.jobs", "submit"): {"tasks": Lazy(lambda: _job_tasks(submit=True))},
+    ("w.jobs", "submit_and_wait"): {"tasks": Lazy(lambda: _job_tasks(submit=True))},
+    ("w.jobs", "get_run_output"): {"run_id": FromPrepared("task_run_id")},
+    ("w.jobs", "export_run"): {"run_id": FromPrepared("task_run_id")},
+    ("w.jobs", "cancel_all_runs"): {"job_id": FromPrepared("job_id")},
+    ("w.jobs", "repair_run"): {"rerun_tasks": ["c"]},
+    ("w.jobs", "repair_run_and_wait"): {"rerun_tasks": ["c"]},
     ("MlflowClient", "create_experiment"): {"name": "/Shared/sweep-new"},
     ("MlflowClient", "get_experiment_by_name"): {"name": EXPERIMENT},
     ("MlflowClient", "create_registered_model"): {"name": "main.sweep.new_model"},
@@ -263,7 +274,21 @@ SDK_SERVICE_VALUES: dict[str, dict[str, Any]] = {
     "dbfs": {"path": DBFS_FILE},
     "serving_endpoints": {"name": ENDPOINT, "served_model_name": "served-1"},
     "warehouses": {"id": FromPrepared("warehouse_id"), "name": "sweep-warehouse"},
+    "jobs": {"job_id": FromPrepared("job_id"), "run_id": FromPrepared("job_run_id"), "name": "sweep-job",
+             "new_settings": Lazy(lambda: _job_settings())},
 }
+
+
+def _job_settings() -> Any:
+    from databricks.sdk.service.jobs import JobSettings
+    return JobSettings(name="sweep-reset", tasks=_job_tasks())
+
+
+def _job_tasks(submit: bool = False) -> list[Any]:
+    """One condition task: a job that runs without client code."""
+    from databricks.sdk.service import jobs
+    kind = jobs.SubmitTask if submit else jobs.Task
+    return [kind(task_key="c", condition_task=jobs.ConditionTask(op=jobs.ConditionTaskOp.EQUAL_TO, left="1", right="1"))]
 
 
 def _endpoint_config() -> Any:
@@ -274,6 +299,7 @@ def _endpoint_config() -> Any:
 
 
 _served_model_dir: list[str] = []
+_served_model_files: list[tempfile.TemporaryDirectory] = []
 
 
 def _served_model() -> str:
@@ -287,7 +313,9 @@ def _served_model() -> str:
             def predict(self, context: Any, model_input: Any, params: Any = None) -> list[float]:
                 return [float(x) for x in model_input["x"]]
 
-        path = os.path.join(tempfile.mkdtemp(prefix="mlemu-sweep-model-"), "model")
+        directory = tempfile.TemporaryDirectory(prefix="mlemu-sweep-model-")  # removed at exit
+        _served_model_files.append(directory)
+        path = os.path.join(directory.name, "model")
         mlflow.pyfunc.save_model(path, python_model=Echo(), pip_requirements=["mlflow"],
                                  signature=infer_signature(pd.DataFrame({"x": [1.0]}), [1.0]))
         _served_model_dir.append(path)
@@ -363,6 +391,9 @@ def prepare(ws: Workspace, tmp: str) -> Prepared:
         ws.prompts.create_version(prompt, '"Hi {{name}}"')
         ws.prompts.set_alias(prompt, "champion", 1)
     _prepare_sql_and_monitor(ws, w, p)
+    p.job_id = w.jobs.create(name="sweep-job", tasks=_job_tasks()).job_id
+    run = w.jobs.run_now(p.job_id).result()
+    p.job_run_id, p.task_run_id = run.run_id, run.tasks[0].run_id
     ws.calls.clear()
     return p
 

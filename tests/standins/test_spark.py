@@ -116,3 +116,12 @@ def test_monitor_metric_tables_in_spark_sql(spark, mlemu):
                    "WHERE drift_type = 'CONSECUTIVE' AND column_name = 'amount' AND slice_key IS NULL "
                    "ORDER BY window.start").toPandas()
     assert len(ks) == 2 and ks.p.iloc[-1] < 0.01
+
+
+@pytest.mark.mlemu(virtual_time=True)
+def test_spark_jobs_do_not_move_virtual_time(spark, mlemu):
+    """py4j's client-server thread sleeps in a loop; under virtual time only the test's own
+    sleeps move the workspace clock (before: spark.range(10).count() moved it by days)."""
+    mlemu.clock.freeze(1_700_000_000_000)
+    assert spark.range(10).count() == 10
+    assert mlemu.clock.now_ms() == 1_700_000_000_000

@@ -64,6 +64,14 @@ def test_tracing_and_prompts_are_answered(results, method):
     assert _outcome(results, "MlflowClient", method) == sweep.ANSWERED
 
 
+def test_jobs_are_emulated(results):
+    """Lakeflow Jobs (issue 18): at least 90 % of ``w.jobs`` reaches an emulated endpoint."""
+    jobs = [r for r in results if r.target == "w.jobs"]
+    reached = [r for r in jobs if r.outcome != sweep.CLIENT_SIDE]
+    emulated = [r for r in reached if r.outcome in (sweep.ANSWERED, sweep.REFUSED)]
+    assert len(emulated) >= 0.9 * len(reached) and len(reached) >= 20, [(r.method, r.outcome) for r in jobs]
+
+
 def test_unemulated_endpoints_are_reported_as_such(results):
     """Registry webhooks are not emulated: the sweep says so instead of hiding it."""
     assert _outcome(results, "w.model_registry", "list_webhooks") == sweep.NOT_EMULATED

@@ -162,3 +162,18 @@ def test_marker_form(mlemu):
     with pytest.raises(NotFound):
         w.catalogs.get("main2")
     assert w.catalogs.get("main2").name == "main2"
+
+
+@pytest.mark.mlemu(virtual_time=True)
+def test_delay_over_the_loopback_server_is_virtual_too(mlemu_server):
+    """The server answers in its own thread; a fault's delay is the workspace's sleep, so it
+    follows the workspace's virtual time whichever thread runs it."""
+    import requests
+
+    server, ws = mlemu_server, mlemu_server.workspace
+    ws.clock.freeze(1_700_000_000_000)
+    ws.inject_fault("unity_catalog.catalogs.list", delay=7200, times=1)
+    r = requests.get(f"{server.url}/api/2.1/unity-catalog/catalogs",
+                     headers={"Authorization": f"Bearer {ws.token}"}, timeout=60)
+    assert r.status_code == 200
+    assert ws.clock.now_ms() == 1_700_000_000_000 + 7_200_000

@@ -120,10 +120,12 @@ class Journal:
         #: checked against them. None: no check.
         self.known_operations: Callable[[], Collection[str]] | None = None
 
+    def keeps(self, operation: str) -> bool:
+        """Whether a call of ``operation`` would be kept (so a caller may skip building it)."""
+        return self.size != 0 and (self.record_probes or operation not in self.QUIET_OPERATIONS)
+
     def record(self, call: Call) -> None:
-        if self.size == 0:
-            return
-        if self.record_probes or call.operation not in self.QUIET_OPERATIONS:
+        if self.keeps(call.operation):
             if self.max_body_bytes is not None:
                 for slot in ("_request", "_response"):
                     body = object.__getattribute__(call, slot)

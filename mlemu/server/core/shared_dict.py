@@ -5,19 +5,20 @@ snapshot a plain copy of the dict (references, not values) and marks every value
 first time a shared value is read back through the dict it is replaced by a private copy, so
 whatever the caller then changes never reaches the snapshot. A restored dict
 (:meth:`SharedDict.thaw`) starts with every value shared the same way. Values are copied with
-pickle, so they must not hold the workspace itself.
+``copy.deepcopy`` (never a pickle round trip: the package holds no ``pickle.loads`` outside the
+export format), so they must not hold the workspace itself.
 
 Only reads through this dict are guarded: a value obtained *before* a snapshot and changed
 after it would change the snapshot too (code keeps values only for the span of one call).
 """
 from __future__ import annotations
 
-import pickle
+import copy
 from typing import Any
 
 
 def _copy(value: Any) -> Any:
-    return pickle.loads(pickle.dumps(value, protocol=5))
+    return copy.deepcopy(value)
 
 
 class SharedDict(dict):  # type: ignore[type-arg]

@@ -30,6 +30,7 @@ BUILTIN = (
     "prompts",           # /api/2.0/mlflow/unity-catalog/prompts|prompt-versions/*
     "tracing_uc",        # /api/4.0|5.0/mlflow/traces|tracing/*, /api/2.0/otel/v1/traces
     "sql",               # /api/2.0/sql/warehouses|statements|sessions
+    "jobs",              # /api/2.2|2.1|2.0/jobs/* (Lakeflow Jobs)
 )
 
 

@@ -13,6 +13,7 @@ except to loopback servers started by mlemu itself and hosts a test allows; belo
 """
 from __future__ import annotations
 
+import functools
 import io
 import threading
 from typing import TYPE_CHECKING, Any
@@ -49,7 +50,10 @@ _activation_order: list["Workspace"] = []  # active workspaces, most recently st
 
 
 def _netloc(url: str) -> str:
-    parts = urlsplit(url)
+    return _netloc_of(urlsplit(url))
+
+
+def _netloc_of(parts: Any) -> str:
     netloc = parts.netloc.lower()
     if parts.scheme == "https" and netloc.endswith(":443"):
         netloc = netloc[:-4]
@@ -107,6 +111,12 @@ def current() -> "Workspace | None":
         return _activation_order[-1] if _activation_order else None
 
 
+def is_active(ws: "Workspace") -> bool:
+    """Whether ``ws`` answers in-process now (started and not stopped)."""
+    with _lock:
+        return ws in _activation_order
+
+
 def allow(netloc: str) -> None:
     """Let hermetic mode pass requests to ``netloc`` through (mlemu's own servers)."""
     _passthrough.add(netloc.lower())
@@ -143,7 +153,8 @@ def _read_body(body: Any) -> bytes:
 def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool = False,
           timeout: Any = None, verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
     url = request.url or ""
-    netloc = _netloc(url)
+    parts = urlsplit(url)
+    netloc = _netloc_of(parts)
     ws = _hosts.get(netloc)
     if ws is None:
         if _hermetic_count > 0 and netloc not in _passthrough and not _allowed_by_test(url):
@@ -153,7 +164,6 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
                 request=request)
         return _original_send(adapter, request, stream=stream, timeout=timeout, verify=verify,
                               cert=cert, proxies=proxies)
-    parts = urlsplit(url)
     headers = {k.lower(): v for k, v in request.headers.items()}
     method = request.method or "GET"
     payload = _read_body(request.body)
@@ -173,7 +183,9 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
                 raise requests.exceptions.ConnectionError(err, request=request) from None
             retries.sleep()
             continue
-        has_retry_after = bool(CaseInsensitiveDict(out_headers).get("retry-after"))
+        # Retry reads Retry-After only for 413/429/503 (urllib3's RETRY_AFTER_STATUS_CODES).
+        has_retry_after = status in retries.RETRY_AFTER_STATUS_CODES and any(
+            k.lower() == "retry-after" and v for k, v in out_headers.items())
         if not retries.is_retry(method, status, has_retry_after):
             break
         raw = HTTPResponse(body=io.BytesIO(body), headers=out_headers, status=status,
@@ -187,7 +199,7 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
                 raise requests.exceptions.ConnectionError(err, request=request) from None
             break
         retries.sleep(raw)
-    return _build_response(adapter, request, status, out_headers, body)
+    return _build_response(adapter, request, status, out_headers, body, stream)
 
 
 _REASONS = {200: "OK", 204: "No Content", 206: "Partial Content", 400: "Bad Request",
@@ -197,7 +209,7 @@ _REASONS = {200: "OK", 204: "No Content", 206: "Partial Content", 400: "Bad Requ
 
 
 def _build_response(adapter: HTTPAdapter, request: requests.PreparedRequest, status: int,
-                    headers: dict[str, str], body: bytes) -> requests.Response:
+                    headers: dict[str, str], body: bytes, stream: bool = False) -> requests.Response:
     resp = requests.Response()
     resp.status_code = status
     resp.reason = _REASONS.get(status, "")
@@ -206,8 +218,18 @@ def _build_response(adapter: HTTPAdapter, request: requests.PreparedRequest, sta
         h["content-length"] = str(len(body))
     resp.headers = h
     resp.raw = io.BytesIO(body)
+    if not stream:  # what Session.send would read at once: the bytes themselves, no chunked copy
+        resp._content = body
+        resp._content_consumed = True
     resp.url = request.url or ""
     resp.request = request
     resp.connection = adapter
-    resp.encoding = get_encoding_from_headers(h)
+    resp.encoding = _encoding(h.get("content-type"))
     return resp
+
+
+@functools.lru_cache(maxsize=64)
+def _encoding(content_type: str | None) -> str | None:
+    """What ``requests`` derives from a content type (parsed once per distinct value: every
+    JSON answer has the same one)."""
+    return get_encoding_from_headers({"content-type": content_type}) if content_type else None

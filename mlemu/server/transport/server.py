@@ -307,6 +307,11 @@ class LoopbackServer:
     def public_url(self) -> str:
         return self._server.public_url
 
+    @property
+    def env(self) -> dict[str, str]:
+        """``DATABRICKS_HOST`` and ``DATABRICKS_TOKEN`` for a client in another process."""
+        return {"DATABRICKS_HOST": self.public_url, "DATABRICKS_TOKEN": self.workspace.token}
+
     def start(self) -> "LoopbackServer":
         from mlemu.server.transport import inprocess
         inprocess.allow(f"{self.host}:{self.port}")

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any, Mapping
 
 from mlemu.server.core.errors import ApiError
+from mlemu.server.core.journal import LazyJson
 
 if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
@@ -66,6 +67,12 @@ class Reply:
         self.body = body
         self.headers = headers or {}
         self.journal_body = journal_body
+
+    @classmethod
+    def json(cls, body: bytes) -> "Reply":
+        """A 200 JSON answer already encoded (a large page written from fragments), answered
+        and journalled exactly as the same dict returned by the handler would be."""
+        return cls(200, body, {"content-type": "application/json"}, LazyJson(body))
 
 
 #: Deepest JSON nesting accepted. Request bodies of the Databricks APIs nest a few levels;

@@ -127,17 +127,17 @@ class Cursor:
         conn = self.connection
         params = [_parameter(k, v) for k, v in (parameters or {}).items()]
         ws = conn._ws
+        try:  # on a statement thread, without the workspace lock (docs/monitoring.md)
+            self._result = ws.sql.run_statement(operation, conn.context, params)  # type: ignore[attr-defined]
+        except SqlError as e:
+            self._result = None
+            with ws.lock:
+                ws.calls.record(Call("SQL", "mlemu.sql", "sql.dbapi.execute", {"statement": operation}, 400,
+                                     {"error_code": e.error_class, "message": e.message}))
+            raise DatabaseError(e.message, e.error_class, e.sqlstate) from None
         with ws.lock:
-            try:
-                self._result = ws.sql.engine.execute(operation, conn.context, params)  # type: ignore[attr-defined]
-                status, response = 200, {"row_count": len(self._result.rows)}
-            except SqlError as e:
-                self._result = None
-                status, response = 400, {"error_code": e.error_class, "message": e.message}
-                ws.calls.record(Call("SQL", "mlemu.sql", "sql.dbapi.execute", {"statement": operation}, status,
-                                     response))
-                raise DatabaseError(e.message, e.error_class, e.sqlstate) from None
-            ws.calls.record(Call("SQL", "mlemu.sql", "sql.dbapi.execute", {"statement": operation}, status, response))
+            ws.calls.record(Call("SQL", "mlemu.sql", "sql.dbapi.execute", {"statement": operation}, 200,
+                                 {"row_count": len(self._result.rows)}))
         self._pos = 0
         return self
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from mlemu.server.core.errors import ApiError, invalid
 from mlemu.server.core.storage import FileInfo, normalize
 from mlemu.server.services.files.presigned import PresignedUrls
+from mlemu.server.core.paging import Page
 
 if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
@@ -107,7 +108,7 @@ class Files:
         return st
 
     def list_directory(self, path: str, page_size: int | None = None,
-                       page_token: str | None = None) -> tuple[list[FileInfo], str | None]:
+                       page_token: str | None = None) -> Page[FileInfo]:
         """One page of the direct children, sorted by name, and the next page's token."""
         d = self.directory(path)
         if page_size is not None and page_size < 0:
@@ -120,7 +121,7 @@ class Files:
             start = next((i for i, e in enumerate(entries) if e.name > after), len(entries))
         page = entries[start:start + size]
         more = start + size < len(entries)
-        return page, (_encode_token(d.path, page[-1].name) if more and page else None)
+        return Page(page, _encode_token(d.path, page[-1].name) if more and page else None)
 
     def create_directory(self, path: str) -> None:
         p = self.checked(path, write=True)

@@ -1,19 +1,28 @@
 """Routes of identity and discovery. The SDK probes ``/.well-known/databricks-config``
-before nearly every mlflow call (no auth), so it is a static route with a tiny handler."""
+before nearly every mlflow call (no auth), so it is a static route answering pre-encoded bytes."""
 from __future__ import annotations
 
+import functools
+
+from mlemu.server.wire.jsonenc import dumps
 from mlemu.server.wire.service import Service
-from mlemu.server.wire.request import Request
+from mlemu.server.wire.request import Reply, Request
 from mlemu.server.wire.routing import RouteTable
 
 routes = RouteTable("iam")
 
 
-@routes.get("/.well-known/databricks-config", "host-metadata", auth=False,
+@routes.get("/.well-known/databricks-config", "host-metadata", auth=False, locked=False,
             client_calls=("databricks.sdk.Config() (host metadata probe)",))
-def host_metadata(req: Request) -> dict:
-    return {"workspace_id": req.ws.workspace_id, "cloud": "aws",
-            "oidc_endpoint": f"{req.base_url}/oidc"}
+def host_metadata(req: Request) -> Reply:
+    # Every SDK Config() asks (half of all requests from mlflow); no SDK version caches the
+    # answer whatever its headers, so it is encoded once per workspace and host.
+    return Reply.json(_host_metadata_body(req.ws.workspace_id, req.base_url))
+
+
+@functools.lru_cache(maxsize=64)
+def _host_metadata_body(workspace_id: str, base_url: str) -> bytes:
+    return dumps({"workspace_id": workspace_id, "cloud": "aws", "oidc_endpoint": f"{base_url}/oidc"})
 
 
 @routes.get("/api/2.0/preview/scim/v2/Me", "current-user.me",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from mlemu.server.core.errors import invalid
 from mlemu.server.core.storage import FileInfo, Namespace
 from mlemu.server.services.mlflow_artifacts.locations import artifact_storage
+from mlemu.server.core.paging import Page
 
 if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
@@ -46,12 +47,12 @@ class ArtifactEntry:
 
 
 def relative_path(path: str | None, name: str = "path") -> str:
-    """A clean artifact path relative to the root ("" for the root); ``..`` is refused."""
+    """A clean artifact path relative to the root ("" for the root); ``..`` is refused, in
+    mlflow's server's words ("Invalid path")."""
     p = (path or "").replace("\\", "/")
     segments = [s for s in p.split("/") if s and s != "."]
     if any(s == ".." for s in segments) or "\x00" in p:
-        raise invalid(f"Invalid value {path!r} for parameter '{name}': artifact paths must stay "
-                      "inside the artifact root.")
+        raise invalid("Invalid path")
     return "/".join(segments)
 
 
@@ -88,16 +89,16 @@ class MlflowArtifacts:
 
     # -- listing ---------------------------------------------------------------------------
     def list(self, root: ArtifactRoot, path: str | None,
-             page_token: str | None = None) -> tuple[list[ArtifactEntry], str | None]:
+             page_token: str | None = None) -> Page[ArtifactEntry]:
         """Direct children of ``path`` (relative to the root), or the single entry for a file."""
         rel = relative_path(path)
         storage = self._ws.storage
         target = root.storage_path(rel)
         st = storage.stat(root.namespace, target)
         if st is None:
-            return [], None
+            return Page([])
         if not st.is_dir:
-            return [ArtifactEntry(rel, False, st.size)], None
+            return Page([ArtifactEntry(rel, False, st.size)])
         entries = [self._entry(root, e) for e in storage.list(root.namespace, target) or []]
         start = 0
         if page_token:
@@ -105,7 +106,7 @@ class MlflowArtifacts:
             start = next((i for i, e in enumerate(entries) if e.path > after), len(entries))
         page = entries[start:start + LIST_PAGE_SIZE]
         more = start + LIST_PAGE_SIZE < len(entries)
-        return page, (_encode_token(rel, page[-1].path) if more and page else None)
+        return Page(page, _encode_token(rel, page[-1].path) if more and page else None)
 
     @staticmethod
     def _entry(root: ArtifactRoot, e: FileInfo) -> ArtifactEntry:

@@ -3,8 +3,8 @@ in, the rows of ``<table>_profile_metrics`` and ``<table>_drift_metrics`` out.
 
 Rows are grouped by granularity, time window (one window at refresh time for snapshot
 profiles), model id (inference logs), and slice: the whole table (``slice_key`` NULL) and
-each value of each slicing expression (a column name: its 100 most frequent values; any
-other expression: ``true``/``false``). Each group has one row per column and one
+each value of each slicing expression (:mod:`.slicing`, never ``eval``: a boolean expression
+slices ``true``/``false``, any other its 100 most frequent values). Each group has one row per column and one
 ``column_name = ':table'`` row (with model-quality metrics for inference logs). Drift rows
 compare a window with the window just before it (``CONSECUTIVE``) and with the baseline
 table (``BASELINE``).
@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
-from mlemu.server.services.monitors import stats, windows
+from mlemu.server.core.errors import ApiError
+from mlemu.server.services.monitors import slicing, stats, windows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -160,7 +161,8 @@ def _column_profile(cols: _Columns, name: str, idx: np.ndarray, frame_rows: int)
 
 # -- grouping ------------------------------------------------------------------------------
 
-def _slices(frame: "pd.DataFrame", exprs: tuple[str, ...]) -> Iterator[tuple[str | None, str | None, np.ndarray]]:
+def _slices(frame: "pd.DataFrame", exprs: tuple[str, ...],
+            now_ms: int = 0) -> Iterator[tuple[str | None, str | None, np.ndarray]]:
     """(slice_key, slice_value, row mask) for the whole table and each slice."""
     yield None, None, np.ones(len(frame), dtype=bool)
     for expr in exprs:
@@ -171,12 +173,19 @@ def _slices(frame: "pd.DataFrame", exprs: tuple[str, ...]) -> Iterator[tuple[str
                 yield expr, _text(value), (col == value).to_numpy()
         else:
             try:
-                mask = frame.eval(expr)
-            except Exception as exc:
-                raise ValueError(f"Slicing expression '{expr}' could not be evaluated: {exc}") from exc
-            mask = np.asarray(mask, dtype=bool)
-            for value in (True, False):
-                yield expr, _text(value), mask == value
+                values = slicing.evaluate(frame, expr, now_ms=now_ms)
+            except ApiError as exc:  # refused at create/update already; a restored monitor may still hold one
+                raise ValueError(exc.message) from None
+            except ValueError as exc:
+                raise ValueError(f"Slicing expression '{expr}' could not be evaluated: {exc}") from None
+            if slicing.is_boolean(values):
+                flags = values.astype("boolean")
+                for value in (True, False):  # a NULL row is in neither slice
+                    yield expr, _text(value), (flags == value).fillna(False).to_numpy(dtype=bool)
+            else:
+                top = values.dropna().value_counts().head(MAX_SLICE_VALUES)
+                for value in sorted(top.index, key=str):
+                    yield expr, _text(value), (values == value).fillna(False).to_numpy(dtype=bool)
 
 
 def _text(value: Any) -> str:
@@ -211,8 +220,9 @@ def refresh(frame: "pd.DataFrame", types: dict[str, str], spec: Spec, *, baselin
     ts = windows.timestamps(frame[spec.timestamp_col]) if spec.kind != "snapshot" else None
     models = _model_groups(frame, spec)
     base_models = dict(_model_groups(baseline, spec)) if baseline is not None else {}
-    slices = list(_slices(frame, spec.slicing_exprs))
-    base_slices = ({(k, v): m for k, v, m in _slices(baseline, spec.slicing_exprs)}
+    now_ms = int(now.value // 1_000_000)
+    slices = list(_slices(frame, spec.slicing_exprs, now_ms))
+    base_slices = ({(k, v): m for k, v, m in _slices(baseline, spec.slicing_exprs, now_ms)}
                    if baseline is not None else {})
 
     for gran in grans:

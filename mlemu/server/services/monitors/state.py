@@ -23,12 +23,14 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mlemu.server.core import extras
 from mlemu.server.core.errors import ApiError, already_exists, invalid, not_found
-from mlemu.server.services.monitors import compute, types, windows
+from mlemu.server.services.monitors import slicing, types, windows
 from mlemu.server.services.unity_catalog import names
 
 if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
+    from mlemu.server.services.monitors import compute
     from mlemu.server.services.unity_catalog.state import Table
 
 PROFILE_KINDS = ("inference_log", "time_series", "snapshot")
@@ -80,7 +82,8 @@ class Monitor:
     def drift_metrics_table_name(self) -> str:
         return f"{self.output_schema_name}.{self.table_name.rsplit('.', 1)[1]}_drift_metrics"
 
-    def spec(self) -> compute.Spec:
+    def spec(self) -> "compute.Spec":
+        from mlemu.server.services.monitors import compute  # numpy: imported at the first refresh
         p = self.profile
         return compute.Spec(self.kind, p.get("timestamp_col"), tuple(p.get("granularities") or ()),
                             p.get("model_id_col"), p.get("prediction_col"), p.get("label_col"),
@@ -202,8 +205,7 @@ class Monitors:
             latest_monitor_failure_msg=base.latest_monitor_failure_msg if base else None,
             refreshes=base.refreshes if base else [], last_refresh_id=base.last_refresh_id if base else 0)
         for expr in monitor.slicing_exprs:
-            if not isinstance(expr, str) or not expr.strip():
-                raise invalid("Slicing expressions must be non-empty strings.")
+            slicing.check(expr)
         return monitor
 
     @staticmethod
@@ -302,6 +304,8 @@ class Monitors:
         """Compute and write the metric tables; the refresh ends SUCCESS or FAILED."""
         import pandas as pd
 
+        from mlemu.server.services.monitors import compute
+
         uc = self._ws.unity_catalog
         try:
             table = uc.get_table(monitor.table_name)
@@ -318,8 +322,10 @@ class Monitors:
             self._write(monitor.drift_metrics_table_name, result.drift, compute.drift_schema(spec, model_type))
         except ApiError as e:
             r.state, r.message = "FAILED", e.message
-        except ImportError as e:
-            r.state, r.message = "FAILED", f"Computing monitor metrics needs numpy and scipy: {e}"
+        except ImportError:
+            error = extras.missing("monitors", "Computing monitor metrics")
+            r.state, r.message = "FAILED", str(error or "Computing monitor metrics needs numpy and scipy: "
+                                                         "pip install 'mlemu[monitors]'")
         except (ValueError, KeyError, TypeError) as e:
             r.state, r.message = "FAILED", f"Monitor refresh failed: {e}"
         else:
@@ -332,6 +338,7 @@ class Monitors:
     def render_report(self, table_name: str, directory: str) -> dict[str, str]:
         """The monitor's latest metrics as ``<table>_report.png`` and ``.html`` in
         ``directory`` (needs matplotlib); returns ``{"png": path, "html": path}``."""
+        extras.require("monitors-report", "A monitor report (ws.monitors.render_report)")
         from mlemu.server.services.monitors import report
 
         monitor = self.get(table_name)

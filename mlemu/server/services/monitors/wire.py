@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from mlemu.server.wire.fields import WireArgs
 from mlemu.server.core.errors import invalid
 
 if TYPE_CHECKING:
     from mlemu.server.services.monitors.state import Monitor, Monitors, Refresh
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Args(WireArgs):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class MonitorConfig(_Args):

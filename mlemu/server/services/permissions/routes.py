@@ -10,7 +10,7 @@ from mlemu.server.wire.service import Service
 routes = RouteTable("permissions")
 P = "/api/2.0/permissions/<object_type>/<object_id>"
 
-_KINDS = ("w.experiments", "w.model_registry", "w.serving_endpoints", "w.warehouses", "w.workspace")
+_KINDS = ("w.experiments", "w.model_registry", "w.serving_endpoints", "w.warehouses", "w.workspace", "w.jobs")
 
 
 def _calls(verb: str) -> tuple[str, ...]:

@@ -1,5 +1,5 @@
 """Access-control lists per workspace object (experiments, workspace-registry models, serving
-endpoints, SQL warehouses, folders, notebooks): who holds which permission level.
+endpoints, SQL warehouses, jobs, folders, notebooks): who holds which permission level.
 
 The rules are Databricks': each object type has its own levels; ``set`` replaces the direct
 grants, ``update`` adds or changes them; the workspace ``admins`` group always holds
@@ -47,6 +47,11 @@ def _warehouse(ws: "WorkspaceState", object_id: str) -> None:
     ws.sql.get_warehouse(object_id)
 
 
+def _job(ws: "WorkspaceState", object_id: str) -> None:
+    if not (object_id.isdigit() and int(object_id) in ws.jobs.jobs):
+        raise invalid(f"Job {object_id} does not exist.")
+
+
 def _workspace_object(kind: str) -> Callable[["WorkspaceState", str], None]:
     def exists(ws: "WorkspaceState", object_id: str) -> None:
         obj = ws.workspace_files.by_id(object_id)
@@ -75,6 +80,9 @@ OBJECT_TYPES: dict[str, ObjectType] = {t.segment: t for t in (
                {"IS_OWNER": "Is the owner of the warehouse", "CAN_MANAGE": "Can manage the warehouse",
                 "CAN_MONITOR": "Can monitor the warehouse's queries", "CAN_USE": "Can use the warehouse",
                 "CAN_VIEW": "Can view the warehouse"}, _warehouse),
+    ObjectType("jobs", "job",
+               {"IS_OWNER": "Is the owner of the job", "CAN_MANAGE": "Can manage the job",
+                "CAN_MANAGE_RUN": "Can manage runs of the job", "CAN_VIEW": "Can view the job"}, _job),
     ObjectType("directories", "directory", _WORKSPACE_LEVELS, _workspace_object("DIRECTORY")),
     ObjectType("notebooks", "notebook", _WORKSPACE_LEVELS, _workspace_object("NOTEBOOK")),
 )}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Iterable
 from mlemu.server.core.errors import ApiError, invalid, not_found
 from mlemu.server.services.tracking import search as srch
 from mlemu.server.services.unity_catalog import names
+from mlemu.server.core.paging import Page
 
 if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
@@ -105,7 +106,7 @@ class Prompts:
         del self._prompts[(p.catalog, p.schema, p.name)]
 
     def search(self, catalog: str, schema: str, filter: str | None, max_results: int | None,
-               page_token: str | None) -> tuple[list[Prompt], str | None]:
+               page_token: str | None) -> Page[Prompt]:
         if not catalog or not schema:
             raise invalid("Missing value for required parameter 'catalog_schema' (catalog_name and "
                           "schema_name).")

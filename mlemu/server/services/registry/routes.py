@@ -37,6 +37,16 @@ def _metastore(req: Request) -> str:
     return req.ws.unity_catalog.metastore_id
 
 
+def _model(req: Request, m: Any) -> dict:
+    """A registered model as mlflow reads it, with its deployment job's connection."""
+    return wire.registered_model(m, deployment_state=_reg(req).deployment_connection(m))
+
+
+def _version(req: Request, mv: Any) -> dict:
+    """A model version as mlflow reads it, with its deployment job run's state."""
+    return wire.model_version(mv, deployment_state=_reg(req).deployment_state(mv))
+
+
 def _paged(items: list, size: int | None, token: str | None, key: str, render) -> dict:  # type: ignore[no-untyped-def]
     chunk, next_token = paginate(items, size, token)
     return page_body(key, [render(x) for x in chunk], next_token, keep_empty=True)
@@ -53,7 +63,7 @@ def create_registered_model(req: Request) -> dict:
     m = _reg(req).create_model(a.name, description=a.description,
                                tags=[(t.key, t.value) for t in a.tags],
                                deployment_job_id=a.deployment_job_id)
-    return {"registered_model": wire.registered_model(m)}
+    return {"registered_model": _model(req, m)}
 
 
 @routes.get(f"{UC}/registered-models/get", "registered-models.get", body=wire.NameArgs,
@@ -61,7 +71,7 @@ def create_registered_model(req: Request) -> dict:
                           "MlflowClient.set_registered_model_alias",
                           "MlflowClient.delete_registered_model_alias"))
 def get_registered_model(req: Request) -> dict:
-    return {"registered_model": wire.registered_model(_reg(req).get_model(req.args.name))}
+    return {"registered_model": _model(req, _reg(req).get_model(req.args.name))}
 
 
 @routes.patch(f"{UC}/registered-models/update", "registered-models.update",
@@ -72,7 +82,7 @@ def update_registered_model(req: Request) -> dict:
     a = req.args
     m = _reg(req).update_model(a.name, description=a.description, new_name=a.new_name or None,
                                deployment_job_id=a.deployment_job_id)
-    return {"registered_model": wire.registered_model(m)}
+    return {"registered_model": _model(req, m)}
 
 
 @routes.delete(f"{UC}/registered-models/delete", "registered-models.delete", body=wire.NameArgs,
@@ -138,7 +148,7 @@ def delete_alias(req: Request) -> dict:
                           "mlflow.pyfunc.load_model(models:/c.s.m@alias)"))
 def get_by_alias(req: Request) -> dict:
     a = req.args
-    return {"model_version": wire.model_version(_reg(req).get_version_by_alias(a.name, a.alias))}
+    return {"model_version": _version(req, _reg(req).get_version_by_alias(a.name, a.alias))}
 
 
 # == mlflow: model versions =================================================================
@@ -154,21 +164,21 @@ def create_model_version(req: Request) -> dict:
         feature_deps=a.feature_deps,
         dependencies=[d.model_dump() for d in a.model_version_dependencies],
         lineage=_lineage(req.headers.get(LINEAGE_HEADER)))
-    return {"model_version": wire.model_version(mv)}
+    return {"model_version": _version(req, mv)}
 
 
 @routes.post(f"{UC}/model-versions/finalize", "model-versions.finalize", body=wire.VersionArgs,
              client_calls=("MlflowClient.create_model_version", "mlflow.register_model"))
 def finalize_model_version(req: Request) -> dict:
     a = req.args
-    return {"model_version": wire.model_version(_reg(req).finalize_version(a.name, a.version))}
+    return {"model_version": _version(req, _reg(req).finalize_version(a.name, a.version))}
 
 
 @routes.get(f"{UC}/model-versions/get", "model-versions.get", body=wire.VersionArgs,
             client_calls=("MlflowClient.get_model_version",))
 def get_model_version(req: Request) -> dict:
     a = req.args
-    return {"model_version": wire.model_version(_reg(req).get_version(a.name, a.version))}
+    return {"model_version": _version(req, _reg(req).get_version(a.name, a.version))}
 
 
 @routes.patch(f"{UC}/model-versions/update", "model-versions.update", body=wire.UpdateModelVersion,
@@ -176,7 +186,7 @@ def get_model_version(req: Request) -> dict:
 def update_model_version(req: Request) -> dict:
     a = req.args
     mv = _reg(req).update_version(a.name, a.version, description=a.description)
-    return {"model_version": wire.model_version(mv)}
+    return {"model_version": _version(req, mv)}
 
 
 @routes.delete(f"{UC}/model-versions/delete", "model-versions.delete", body=wire.VersionArgs,

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 from mlemu.server.core.errors import ApiError, already_exists, invalid, not_found
+from mlemu.server.services.jobs import deployment
 from mlemu.server.services.registry import mlmodel, s3_storage, search
 from mlemu.server.services.unity_catalog import names
 from mlemu.server.services.unity_catalog.names import FullName
@@ -105,6 +106,8 @@ class ModelVersion:
     dependencies: list[dict[str, Any]] = field(default_factory=list)
     lineage: Any = None              # decoded x-databricks-lineage-identifier, if sent
     tags: dict[str, str] = field(default_factory=dict)
+    deployment_job_id: str = ""      # the model's deployment job when this version was made READY
+    deployment_run_id: int = 0       # the run it started (0: none could start)
 
     @property
     def full_name(self) -> str:
@@ -268,6 +271,9 @@ class Registry:
             raise invalid(problem)
         mv.status, mv.status_message = READY, ""
         mv.audit.touch(self._ws)
+        if mv.model.deployment_job_id:  # MLflow 3 deployment jobs: a new version runs the job
+            mv.deployment_job_id = mv.model.deployment_job_id
+            mv.deployment_run_id = deployment.start(self._ws, mv.deployment_job_id, mv.full_name, mv.version)
         return mv
 
     def get_version(self, full_name: str, version: object) -> ModelVersion:
@@ -434,6 +440,19 @@ class Registry:
                            "files are immutable.", 403)
 
     # == fixture helpers (no HTTP) ==========================================================
+    def approve_deployment(self, full_name: str, version: object) -> Any:
+        """The model version page's Approve button: tag the version for the deployment job's
+        approval task and repair the job's run (:mod:`mlemu.server.services.jobs.deployment`)."""
+        return deployment.approve(self._ws, full_name, version)
+
+    def deployment_state(self, mv: "ModelVersion") -> dict[str, Any] | None:
+        """The version's ``deployment_job_state`` (None when its model had no deployment job)."""
+        return deployment.version_state(self._ws, mv.deployment_job_id, mv.deployment_run_id)
+
+    def deployment_connection(self, model: RegisteredModel) -> str | None:
+        """The model's ``deployment_job_state`` (None when it has no deployment job)."""
+        return deployment.connection_state(self._ws, model.deployment_job_id) if model.deployment_job_id else None
+
     def register_files(self, full_name: str, files: dict[str, bytes], *, source: str | None = None,
                        run_id: str | None = None, description: str | None = None,
                        tags: dict[str, str] | None = None, aliases: Iterable[str] = (),

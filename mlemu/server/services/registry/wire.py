@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from mlemu.server.wire.fields import WireArgs
 
 if TYPE_CHECKING:
     from mlemu.server.services.registry.state import ModelVersion, RegisteredModel
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Args(WireArgs):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class Tag(_Args):
@@ -158,8 +160,10 @@ def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": k, "value": v} for k, v in sorted(tags.items())]
 
 
-def registered_model(m: "RegisteredModel", *, search: bool = False) -> dict[str, Any]:
-    """``RegisteredModel`` of the UC registry proto."""
+def registered_model(m: "RegisteredModel", *, search: bool = False,
+                     deployment_state: str | None = None) -> dict[str, Any]:
+    """``RegisteredModel`` of the UC registry proto (``deployment_state``: its deployment
+    job's connection, MLflow 3)."""
     out: dict[str, Any] = {
         "name": m.full_name,
         "creation_timestamp": m.audit.created_at,
@@ -172,11 +176,15 @@ def registered_model(m: "RegisteredModel", *, search: bool = False) -> dict[str,
         out["tags"] = _tags(m.tags)
     if m.deployment_job_id:
         out["deployment_job_id"] = m.deployment_job_id
+    if deployment_state:
+        out["deployment_job_state"] = deployment_state
     return out
 
 
-def model_version(mv: "ModelVersion", *, search: bool = False) -> dict[str, Any]:
-    """``ModelVersion`` of the UC registry proto."""
+def model_version(mv: "ModelVersion", *, search: bool = False,
+                  deployment_state: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``ModelVersion`` of the UC registry proto (``deployment_state``: the version's
+    deployment job run, MLflow 3)."""
     out: dict[str, Any] = {
         "name": mv.full_name,
         "version": str(mv.version),
@@ -195,6 +203,8 @@ def model_version(mv: "ModelVersion", *, search: bool = False) -> dict[str, Any]
     if not search:
         out["aliases"] = [{"alias": a, "version": str(mv.version)} for a in mv.aliases]
         out["tags"] = _tags(mv.tags)
+    if deployment_state:
+        out["deployment_job_state"] = deployment_state
     return out
 
 

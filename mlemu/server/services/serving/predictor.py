@@ -72,14 +72,21 @@ def _load_uncached(files: dict[str, bytes]) -> Any:
     except ImportError:
         raise ApiError("INTERNAL_ERROR", "mlemu runs served models with the installed mlflow, which is "
                        "not importable here: pip install mlflow", 500) from None
-    # The directory must outlive the model: some flavors read files lazily.
-    path = tempfile.mkdtemp(prefix="mlemu-served-")
+    # The directory must outlive the model (some flavors read files lazily) and no longer: it
+    # is the model's attribute, removed when the model is collected or at exit at the latest.
+    directory = tempfile.TemporaryDirectory(prefix="mlemu-served-")
     for rel, data in files.items():
-        target = os.path.join(path, *rel.split("/"))
+        target = os.path.join(directory.name, *rel.split("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "wb") as fh:
             fh.write(data)
-    return mlflow.pyfunc.load_model(path)
+    try:
+        model = mlflow.pyfunc.load_model(directory.name)
+    except BaseException:
+        directory.cleanup()
+        raise
+    model._mlemu_files = directory
+    return model
 
 
 def predict(model: Any, body: bytes, content_type: str) -> Prediction:

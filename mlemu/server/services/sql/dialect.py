@@ -12,7 +12,9 @@ DuckDB answer what Databricks answers (measured against Spark in the SQL researc
 * ``rank``/``dense_rank``/``row_number``/``size``/``datediff``/``length`` -> INT as in Spark;
 * ``:name`` parameter markers -> typed literals;
 * ``TIMESTAMP`` (Spark's local-time-zone timestamp, session time zone UTC) -> DuckDB's naive
-  ``TIMESTAMP``, as UC tables hold naive UTC times; ``current_user()`` -> the workspace user.
+  ``TIMESTAMP``, as UC tables hold naive UTC times; ``current_user()`` -> the workspace user;
+* ``current_catalog()`` / ``current_schema()`` (``current_database()``) -> the session's, and
+  ``current_timezone()`` -> ``UTC`` (DuckDB would name its own catalog and settings).
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def cte_names(tree: exp.Expression) -> set[str]:
 
 def rewrite(tree: exp.Expression, *, resolve: Callable[[exp.Table], str], now_ms: int,
             parameters: dict[str, exp.Expression], on_unbound: Callable[[str], Exception],
-            user: str = "") -> exp.Expression:
+            user: str = "", catalog: str = "main", schema: str = "default") -> exp.Expression:
     """A copy of ``tree`` (parsed as Databricks SQL) that DuckDB answers as Databricks would."""
     ctes = cte_names(tree)
     now = dt.datetime.fromtimestamp(now_ms / 1000, tz=dt.timezone.utc).replace(tzinfo=None)
@@ -55,8 +57,15 @@ def rewrite(tree: exp.Expression, *, resolve: Callable[[exp.Table], str], now_ms
             return exp.cast(exp.Literal.string(now.isoformat(sep=" ")), "TIMESTAMP")
         if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.TIMESTAMPTZ:
             return exp.DataType.build("TIMESTAMP")  # the session time zone is UTC: naive UTC values
-        if isinstance(node, exp.CurrentUser):
+        if isinstance(node, (exp.CurrentUser, exp.SessionUser)) or (
+                isinstance(node, exp.Anonymous) and node.name.lower() == "user"):
             return exp.Literal.string(user)
+        if isinstance(node, exp.CurrentCatalog):
+            return exp.Literal.string(catalog)
+        if isinstance(node, (exp.CurrentSchema, exp.CurrentDatabase)):
+            return exp.Literal.string(schema)
+        if isinstance(node, exp.CurrentTimezone):
+            return exp.Literal.string("UTC")
         if isinstance(node, exp.ApproxDistinct):  # Spark's HLL++ is exact on small data; DuckDB's HLL is not
             return exp.Count(this=exp.Distinct(expressions=[node.this]))
         if isinstance(node, exp.Placeholder) and node.name:

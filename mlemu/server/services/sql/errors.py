@@ -63,7 +63,17 @@ def unbound_parameter(name: str) -> SqlError:
 
 
 def parse_error(detail: str) -> SqlError:
-    return SqlError("PARSE_SYNTAX_ERROR", "42601", f"Syntax error: {detail}.")
+    return SqlError("PARSE_SYNTAX_ERROR", "42601", f"Syntax error: {detail.rstrip('.')}.")
+
+
+def syntax_error_near(word: str) -> SqlError:
+    """Spark's words for text its parser rejects at its first token."""
+    return SqlError("PARSE_SYNTAX_ERROR", "42601", f"Syntax error at or near '{word}'.")
+
+
+def unresolved_routine(name: str) -> SqlError:
+    return SqlError("UNRESOLVED_ROUTINE", "42883",
+                    f"Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`].")
 
 
 _RAISED = re.compile(r"\[([A-Z_.]+)\] (.*) SQLSTATE: (\w{5})", re.S)
@@ -98,9 +108,7 @@ def from_duckdb(exc: Exception) -> SqlError:
                                       f"cannot be resolved.{suggestion}")
     m = _FUNCTION.search(text)
     if m:
-        return SqlError("UNRESOLVED_ROUTINE", "42883",
-                        f"Cannot resolve routine `{m.group(1)}` on search path [`system`.`builtin`, "
-                        "`system`.`session`].")
+        return unresolved_routine(m.group(1))
     if kind == "PermissionException":
         return SqlError("UNSUPPORTED_FEATURE", "0A000", "mlemu's SQL engine reads only the workspace's Unity "
                                                         f"Catalog tables ({text.splitlines()[0]}).")

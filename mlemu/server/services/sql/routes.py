@@ -1,6 +1,10 @@
 """Routes of Databricks SQL: ``/api/2.0/sql/warehouses`` (``w.warehouses``),
 ``/api/2.0/sql/statements`` (``w.statement_execution``) and ``/api/2.0/sql/sessions``
-(databricks-sql-connector with ``use_sea=True``)."""
+(databricks-sql-connector with ``use_sea=True``).
+
+The statement routes run without the workspace lock (``locked=False``): executing and polling
+may wait for a statement, which runs on its own thread; they take the lock only to read or
+change state and to render the answer."""
 from __future__ import annotations
 
 import datetime as dt
@@ -99,7 +103,7 @@ def _answer(req: Request, st: Statement) -> dict:
     return wire.statement_response(st, result, sizes)
 
 
-@routes.post(STATEMENTS, "statements.execute", body=wire.ExecuteStatement,
+@routes.post(STATEMENTS, "statements.execute", body=wire.ExecuteStatement, locked=False,
              client_calls=("WorkspaceClient.statement_execution.execute_statement",
                            "databricks.sql.connect(use_sea=True).cursor().execute"))
 def execute_statement(req: Request) -> dict:
@@ -109,13 +113,16 @@ def execute_statement(req: Request) -> dict:
                            format=a.format, row_limit=a.row_limit, byte_limit=a.byte_limit,
                            catalog=a.catalog, schema=a.schema_,
                            parameters=params, session_id=a.session_id, on_wait_timeout=a.on_wait_timeout)
-    return _answer(req, st)
+    with req.ws.lock:
+        return _answer(req, st)
 
 
-@routes.get(STATEMENTS + "/<statement_id>", "statements.get",
+@routes.get(STATEMENTS + "/<statement_id>", "statements.get", locked=False,
             client_calls=("WorkspaceClient.statement_execution.get_statement",))
 def get_statement(req: Request, statement_id: str) -> dict:
-    return _answer(req, _sql(req).poll(statement_id))
+    st = _sql(req).poll(statement_id)
+    with req.ws.lock:
+        return _answer(req, st)
 
 
 @routes.get(STATEMENTS + "/<statement_id>/result/chunks/<int:chunk_index>", "statements.get-chunk",
@@ -125,14 +132,14 @@ def get_chunk(req: Request, statement_id: str, chunk_index: int) -> dict:
     return _result(req, st, chunk_index)[0]
 
 
-@routes.post(STATEMENTS + "/<statement_id>/cancel", "statements.cancel",
+@routes.post(STATEMENTS + "/<statement_id>/cancel", "statements.cancel", locked=False,
              client_calls=("WorkspaceClient.statement_execution.cancel_execution",))
 def cancel_statement(req: Request, statement_id: str) -> dict:
     _sql(req).cancel(statement_id)
     return {}
 
 
-@routes.delete(STATEMENTS + "/<statement_id>", "statements.close",
+@routes.delete(STATEMENTS + "/<statement_id>", "statements.close", locked=False,
                client_calls=("databricks.sql cursor.close (use_sea=True)",))
 def close_statement(req: Request, statement_id: str) -> dict:
     _sql(req).close(statement_id)

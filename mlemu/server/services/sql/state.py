@@ -2,20 +2,35 @@
 
 A workspace starts with one running serverless starter warehouse, as new Databricks
 workspaces do. Warehouses start and stop at once [emu: no STARTING/STOPPING delay, so the
-SDK's ``.result()`` waiters return on their first poll]. A statement runs on the workspace's
-:class:`~mlemu.server.services.sql.engine.SqlEngine`; with ``wait_timeout="0s"`` it answers PENDING
-and advances one state per poll (PENDING -> RUNNING -> SUCCEEDED/FAILED), running the SQL on
-the poll that finishes it. Results are kept as rows and serialised a chunk at a time.
+SDK's ``.result()`` waiters return on their first poll].
+
+A statement runs on the workspace's :class:`~mlemu.server.services.sql.engine.SqlEngine` in a
+thread of its own (:mod:`.runner`), never holding the workspace lock while DuckDB works, so a
+long statement delays no other request. The statement API's modes, as Databricks documents them:
+
+* ``wait_timeout`` 5-50 s (default 10 s): the call waits that long (real time) for the end;
+  if the statement is still running, ``on_wait_timeout=CONTINUE`` (default) answers it
+  RUNNING and it goes on, ``CANCEL`` interrupts it and answers CANCELED;
+* ``wait_timeout="0s"``: the call answers PENDING; the first poll starts it (RUNNING) [emu:
+  Databricks starts at once; mlemu waits for the first poll so the states a test sees are the
+  same every run], and a poll of a RUNNING statement waits up to :data:`POLL_WAIT_SECONDS` for
+  its end, so a quick statement reads PENDING -> RUNNING -> SUCCEEDED;
+* ``/cancel`` and closing interrupt a running statement; its writes are then not applied.
+
+Results are kept as rows and serialised a chunk at a time.
 """
 from __future__ import annotations
 
 import re
+import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlemu.server.core.errors import ApiError, invalid
+from mlemu.server.core import extras
 from mlemu.server.services.sql.engine import Context, QueryResult, SqlEngine, missing_engine
 from mlemu.server.services.sql.errors import SqlError
+from mlemu.server.services.sql.runner import Canceled, Run, Runner
 
 if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
@@ -31,6 +46,10 @@ MAX_STATEMENTS = 1000
 DISPOSITIONS = ("INLINE", "EXTERNAL_LINKS", "INLINE_OR_EXTERNAL_LINKS")
 FORMATS = ("JSON_ARRAY", "ARROW_STREAM", "CSV")
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED", "CLOSED")
+#: ``wait_timeout`` when the request gives none (documented default).
+DEFAULT_WAIT_SECONDS = 10
+#: [emu] How long a poll of a RUNNING statement waits for its end (without the workspace lock).
+POLL_WAIT_SECONDS = 5.0
 _WAIT = re.compile(r"^(\d+)s$")
 
 
@@ -101,8 +120,20 @@ class SqlService:
         self.statements: dict[str, Statement] = {}
         self.chunk_rows = DEFAULT_CHUNK_ROWS
         self._engine: SqlEngine | None = None
+        self._runner = Runner()
+        self._runs: dict[str, Run] = {}
         self.create_warehouse(name=STARTER_WAREHOUSE, cluster_size="Small", enable_serverless_compute=True,
                               auto_stop_mins=10, max_num_clusters=1)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Snapshots hold the warehouses, sessions and statements, not the engine or running threads."""
+        state = dict(self.__dict__)
+        state.update(_engine=None, _runner=None, _runs={})
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._runner = Runner()
 
     @property
     def engine(self) -> SqlEngine:
@@ -113,9 +144,35 @@ class SqlService:
     def query(self, statement: str, *, catalog: str | None = None, schema: str | None = None) -> Any:
         """Test helper: a statement's result as a pandas frame (``ws.sql.query("SELECT ...")``);
         a failure raises :class:`~mlemu.server.services.sql.errors.SqlError`."""
+        import pandas as pd
+
         ctx = Context((catalog or Context.catalog).lower(), (schema or Context.schema).lower())
-        with self._ws.lock:
-            return self.engine.frame(statement, ctx)
+        extras.require("sql", "Databricks SQL in mlemu (ws.sql.query)")
+        result = self.run_statement(statement, ctx)
+        return pd.DataFrame.from_records(result.rows, columns=[name for name, _ in result.columns])
+
+    def run_statement(self, text: str, context: Context,
+                      parameters: list[tuple[str, str | None, str | None]] | None = None) -> QueryResult:
+        """Run a statement to its end for a Python caller (the DB-API adapter, :meth:`query`):
+        on a statement thread, so the caller's own stack depth never matters and the workspace
+        lock is free while DuckDB works; inline when the caller holds the lock."""
+        if self._holds_lock():
+            return self.engine.execute(text, context, parameters)
+        outcome: dict[str, Any] = {}
+
+        def job(run: Run) -> None:
+            try:
+                outcome["result"] = self.engine.execute(text, context, parameters, run)
+            except BaseException as e:  # handed to the caller's thread
+                outcome["error"] = e
+        self._runner.submit(job).wait()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]  # type: ignore[no-any-return]
+
+    def _holds_lock(self) -> bool:
+        owned = getattr(self._ws.lock, "_is_owned", None)
+        return bool(owned and owned())
 
     # -- warehouses -------------------------------------------------------------------------
     def create_warehouse(self, **fields: Any) -> Warehouse:
@@ -189,11 +246,34 @@ class SqlService:
                 catalog: str | None = None, schema: str | None = None,
                 parameters: list[tuple[str, str | None, str | None]] | None = None,
                 session_id: str | None = None, on_wait_timeout: str | None = None) -> Statement:
-        """Submit a statement; with ``wait_timeout="0s"`` it is left PENDING for polling."""
+        """Submit a statement and wait for it as ``wait_timeout`` says (see the module
+        docstring); with ``"0s"`` it is left PENDING for polling. Waits without the lock."""
+        with self._ws.lock:
+            st = self._submit(text, warehouse_id, wait_timeout=wait_timeout, disposition=disposition,
+                              format=format, row_limit=row_limit, byte_limit=byte_limit, catalog=catalog,
+                              schema=schema, parameters=parameters, session_id=session_id,
+                              on_wait_timeout=on_wait_timeout)
+            run = self._runs.get(st.id)
+        if run is None:
+            return st
+        seconds = int(wait_timeout[:-1]) if wait_timeout else DEFAULT_WAIT_SECONDS
+        self._wait(run, seconds)
+        with self._ws.lock:
+            if st.state == "RUNNING" and (on_wait_timeout or "CONTINUE").upper() == "CANCEL":
+                self._stop(st, "CANCELED")
+        return st
+
+    def _submit(self, text: str, warehouse_id: str, *, wait_timeout: str | None, disposition: str | None,
+                format: str | None, row_limit: int | None, byte_limit: int | None, catalog: str | None,
+                schema: str | None, parameters: list[tuple[str, str | None, str | None]] | None,
+                session_id: str | None, on_wait_timeout: str | None) -> Statement:
         disposition, format = _check_request(text, wait_timeout, disposition, format, row_limit, on_wait_timeout)
         if byte_limit is not None and byte_limit < 0:
             raise invalid("byte_limit must be a non-negative integer.")
         reason = missing_engine()
+        if reason is None and format == "ARROW_STREAM":
+            error = extras.missing("sql-arrow", "Arrow results (format ARROW_STREAM)")
+            reason = None if error is None else str(error)
         if reason is not None:
             raise ApiError("NOT_IMPLEMENTED", f"SQL statements need the SQL engine: {reason}.", 501)
         ctx = self.get_session(session_id).context if session_id else Context()
@@ -208,7 +288,7 @@ class SqlService:
             self.close(oldest)
             del self.statements[oldest]
         if wait_timeout != "0s":
-            self._run(st)
+            self._start(st)
         return st
 
     def get_statement(self, statement_id: str) -> Statement:
@@ -218,23 +298,31 @@ class SqlService:
         return st
 
     def poll(self, statement_id: str) -> Statement:
-        """A poll of an asynchronous statement moves it on by one state."""
-        st = self.get_statement(statement_id)
-        if st.state == "PENDING":
-            st.state = "RUNNING"
-        elif st.state == "RUNNING":
-            self._run(st)
+        """A poll: the first one starts a PENDING statement; a RUNNING one is waited for up to
+        :data:`POLL_WAIT_SECONDS` (without the lock)."""
+        with self._ws.lock:
+            st = self.get_statement(statement_id)
+            if st.state == "PENDING" or (st.state == "RUNNING" and st.id not in self._runs):
+                self._start(st)  # (a RUNNING statement without a run was restored from a snapshot)
+                return st
+            run = self._runs.get(st.id) if st.state == "RUNNING" else None
+        if run is not None:
+            self._wait(run, POLL_WAIT_SECONDS)
         return st
 
     def cancel(self, statement_id: str) -> None:
-        st = self.get_statement(statement_id)
-        if st.state in ("PENDING", "RUNNING"):
-            st.state = "CANCELED"
+        with self._ws.lock:
+            st = self.get_statement(statement_id)
+            if st.state in ("PENDING", "RUNNING"):
+                self._stop(st, "CANCELED")
 
     def close(self, statement_id: str) -> None:
-        st = self.get_statement(statement_id)
-        st.state = "CLOSED" if st.state in ("SUCCEEDED", "PENDING", "RUNNING") else st.state
-        st.result = None
+        with self._ws.lock:
+            st = self.get_statement(statement_id)
+            if st.state in ("PENDING", "RUNNING"):
+                self._stop(st, "CLOSED")
+            st.state = "CLOSED" if st.state == "SUCCEEDED" else st.state
+            st.result = None
         for index in list(st.links):
             self._ws.storage.delete("sql", chunk_path(st.id, index))
         st.links.clear()
@@ -247,12 +335,51 @@ class SqlService:
             raise invalid(f"Invalid chunk index {chunk_index}: the result has {len(st.chunk_bounds())} chunks.")
         return st
 
-    def _run(self, st: Statement) -> None:
-        try:
-            result = self.engine.execute(st.text, st.context, st.parameters)
-        except SqlError as e:
-            st.state, st.error = "FAILED", e
+    # -- running statements -----------------------------------------------------------------
+    def _start(self, st: Statement) -> None:
+        """RUNNING from now on: the statement's thread plans, runs and finishes it."""
+        st.state = "RUNNING"
+        self._runs[st.id] = self._runner.submit(lambda run: self._job(st, run))
+
+    def _stop(self, st: Statement, state: str) -> None:
+        """Cancel or close a PENDING/RUNNING statement (caller holds the lock): its run is
+        interrupted and whatever it computed is dropped."""
+        st.state = state
+        run = self._runs.pop(st.id, None)
+        if run is not None:
+            run.cancel()
+
+    def _wait(self, run: Run, seconds: float) -> None:
+        if self._holds_lock():  # a Python caller inside ``with ws.lock``: the run needs the lock
             return
+        run.wait(seconds)
+
+    def _job(self, st: Statement, run: Run) -> None:
+        """A statement's thread: the engine's three steps; the outcome lands under the lock
+        unless the statement was canceled or closed meanwhile."""
+        ws = self._ws
+        error: SqlError | None = None
+        try:
+            prepared = self.engine.prepare(st.text, st.context, st.parameters)
+            output = self.engine.run(prepared, run)
+            with ws.lock:
+                if st.state == "RUNNING" and not run.canceled:
+                    self._succeeded(st, self.engine.finish(prepared, output))
+        except Canceled:
+            pass
+        except SqlError as e:
+            error = e
+        except Exception as e:  # a bug in mlemu: recorded for the fixture, reported as Databricks would
+            with ws.lock:
+                ws.internal_errors.append(traceback.format_exc())
+            error = SqlError("INTERNAL_ERROR", "XX000", f"mlemu internal error: {type(e).__name__}: {e}")
+        with ws.lock:
+            if error is not None and st.state == "RUNNING" and not run.canceled:
+                st.state, st.error = "FAILED", error
+            if self._runs.get(st.id) is run:
+                del self._runs[st.id]
+
+    def _succeeded(self, st: Statement, result: QueryResult) -> None:
         if st.row_limit is not None and len(result.rows) > st.row_limit:
             result.rows = result.rows[: st.row_limit]
             st.truncated = True

@@ -8,8 +8,9 @@ import io
 import json
 from typing import TYPE_CHECKING, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from mlemu.server.wire.fields import WireArgs
 from mlemu.server.services.sql.types import SparkType, value_text
 
 if TYPE_CHECKING:
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
 STATEMENTS = "/api/2.0/sql/statements"
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Args(WireArgs):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class WarehouseFields(_Args):
@@ -67,7 +68,7 @@ class ExecuteStatement(_Args):
     session_id: Optional[str] = None
     result_compression: Optional[str] = None
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", defer_build=True, populate_by_name=True)
 
 
 class CreateSession(_Args):
@@ -76,7 +77,7 @@ class CreateSession(_Args):
     schema_: Optional[str] = Field(None, alias="schema")
     session_confs: Optional[dict[str, Any]] = None
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", defer_build=True, populate_by_name=True)
 
 
 # -- warehouses ----------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """Statements that write Unity Catalog tables: ``CREATE TABLE [AS]``, ``CREATE SCHEMA``,
 ``INSERT [OVERWRITE]``, ``DROP TABLE`` (a mixin of :class:`~mlemu.server.services.sql.engine.SqlEngine`).
-The rows are computed by DuckDB and stored with ``UnityCatalog.put_table``, so every other
-client (``w.tables``, the feature-store clients, Delta history) sees them."""
+``CREATE TABLE AS`` and ``INSERT`` are planned like queries (their rows computed by DuckDB
+without the workspace lock) with a ``finish`` step that stores the rows, under the lock, with
+``UnityCatalog.put_table``, so every other client (``w.tables``, the feature-store clients,
+Delta history) sees them; the target is checked again at that moment. The others are answered
+while planning."""
 from __future__ import annotations
 
 import json
@@ -11,7 +14,7 @@ from mlemu.server.core.errors import ApiError
 from mlemu.server.services.sql import errors
 from mlemu.server.services.sql.errors import SqlError
 from mlemu.server.services.sql.results import LONG as _LONG
-from mlemu.server.services.sql.results import Context, QueryResult
+from mlemu.server.services.sql.results import Context, Prepared, QueryResult
 from mlemu.server.services.sql.types import spark_type
 
 if TYPE_CHECKING:
@@ -26,10 +29,11 @@ class TableWrites:
 
     _uc: "UnityCatalog"
 
-    def _frame(self, tree: "exp.Expression", ctx: Context, params: dict[str, "exp.Expression"]) -> "pd.DataFrame":
+    def _query_plan(self, tree: "exp.Expression", ctx: Context, params: dict[str, "exp.Expression"],
+                    as_frame: bool = False, describe: bool = False) -> "Prepared":
         raise NotImplementedError
 
-    def _run(self, sql: str) -> Any:
+    def _scratch(self, sql: str) -> tuple[Any, "pd.DataFrame"]:
         raise NotImplementedError
 
     def _parts(self, table: "exp.Table", ctx: Context) -> list[str]:
@@ -45,7 +49,7 @@ class TableWrites:
         raise NotImplementedError
 
     # -- writes to UC tables ----------------------------------------------------------------
-    def _create(self, tree: "exp.Expression", ctx: Context, params: dict[str, "exp.Expression"]) -> QueryResult:
+    def _create(self, tree: "exp.Expression", ctx: Context, params: dict[str, "exp.Expression"]) -> "Prepared":
         from sqlglot import exp
 
         kind = str(tree.args.get("kind") or "").upper()
@@ -55,30 +59,39 @@ class TableWrites:
             self._require_catalog(catalog)
             if name in {s.name for s in self._uc.list_schemas(catalog)}:
                 if tree.args.get("exists"):
-                    return QueryResult()
+                    return Prepared(answer=QueryResult())
                 raise SqlError("SCHEMA_ALREADY_EXISTS", "42P06",
                                f"Cannot create schema `{catalog}`.`{name}` because it already exists.")
             self._uc.create_schema(catalog, name)
-            return QueryResult()
+            return Prepared(answer=QueryResult())
         if kind != "TABLE":
             raise SqlError("UNSUPPORTED_FEATURE", "0A000", f"CREATE {kind} is not supported by mlemu's SQL engine.")
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
         parts = self._parts(target, ctx)
         full = ".".join(parts)
         self._require_schema(parts[0], parts[1])
-        exists = self._uc.table_exists(full)
-        if exists and not tree.args.get("replace"):
-            if tree.args.get("exists"):
-                return QueryResult()
+        replace, if_not_exists = bool(tree.args.get("replace")), bool(tree.args.get("exists"))
+        if self._uc.table_exists(full) and not replace:
+            if if_not_exists:
+                return Prepared(answer=QueryResult())
             raise errors.table_exists(parts)
         query = tree.args.get("expression")
-        if query is not None:
-            frame = self._frame(query, ctx, params)
+        if query is None:
+            frame, columns = self._empty_frame(tree.this)
+            self._put(full, frame, columns)
+            return Prepared(answer=QueryResult())
+        plan = self._query_plan(query, ctx, params, as_frame=True)
+
+        def store(frame: "pd.DataFrame") -> QueryResult:
+            self._require_schema(parts[0], parts[1])
+            if self._uc.table_exists(full) and not replace:  # created while the query ran
+                if if_not_exists:
+                    return QueryResult()
+                raise errors.table_exists(parts)
             self._put(full, frame, None)
             return _affected(len(frame))
-        frame, columns = self._empty_frame(tree.this)
-        self._put(full, frame, columns)
-        return QueryResult()
+        plan.finish = store
+        return plan
 
     def _empty_frame(self, schema: "exp.Expression") -> tuple["pd.DataFrame", list[Any]]:
         """An empty frame of ``CREATE TABLE t (col type, ...)`` and its declared UC columns."""
@@ -88,9 +101,8 @@ class TableWrites:
 
         defs = [d for d in schema.expressions if isinstance(d, exp.ColumnDef)]
         select = exp.select(*[exp.cast(exp.Null(), d.args["kind"]).as_(d.name) for d in defs]).limit(0)
-        cursor = self._run(select.sql("duckdb"))
-        types = [spark_type(d[1]) for d in cursor.description]
-        frame = cursor.df()
+        description, frame = self._scratch(select.sql("duckdb"))
+        types = [spark_type(d[1]) for d in description]
         columns = []
         for i, (d, t) in enumerate(zip(defs, types)):
             text = d.args["kind"].sql("databricks").lower()
@@ -98,15 +110,22 @@ class TableWrites:
             columns.append(Column(d.name, t.type_name, text, type_json, i))
         return frame, columns
 
-    def _insert(self, tree: "exp.Expression", ctx: Context, params: dict[str, "exp.Expression"]) -> QueryResult:
-        import pandas as pd
+    def _insert(self, tree: "exp.Expression", ctx: Context, params: dict[str, "exp.Expression"]) -> "Prepared":
         from sqlglot import exp
 
         target = tree.this
         names = [c.name for c in target.expressions] if isinstance(target, exp.Schema) else None
-        table = self._table_of(target, ctx)
+        self._table_of(target, ctx)
+        plan = self._query_plan(tree.args["expression"], ctx, params, as_frame=True)
+        overwrite = bool(tree.args.get("overwrite"))
+        plan.finish = lambda frame: self._append(self._table_of(target, ctx), frame, names, overwrite)
+        return plan
+
+    def _append(self, table: "Table", frame: "pd.DataFrame", names: list[str] | None, overwrite: bool) -> QueryResult:
+        """Store the inserted rows in the table as it is now (under the lock)."""
+        import pandas as pd
+
         existing = table.frame
-        frame = self._frame(tree.args["expression"], ctx, params)
         names = names or list(existing.columns)
         if len(frame.columns) != len(names):
             raise SqlError("INSERT_COLUMN_ARITY_MISMATCH.TOO_MANY_DATA_COLUMNS"
@@ -124,7 +143,7 @@ class TableWrites:
                     frame[col] = frame[col].astype(existing[col].dtype)
                 except (TypeError, ValueError):
                     pass
-        combined = frame if tree.args.get("overwrite") or existing.empty else pd.concat(
+        combined = frame if overwrite or existing.empty else pd.concat(
             [existing, frame], ignore_index=True)
         self._put(table.full_name, combined, None)
         return _affected(len(frame))

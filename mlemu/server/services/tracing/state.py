@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from mlemu.server.core.errors import ApiError, invalid, not_found
 from mlemu.server.services.mlflow_artifacts.locations import artifact_storage
 from mlemu.server.services.tracking import search as srch
+from mlemu.server.core.paging import Page
 
 if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
@@ -151,7 +152,7 @@ class Tracing:
 
     def search(self, experiment_ids: list[str], filter: str | None = None, max_results: int = 100,
                order_by: list[str] | None = None, page_token: str | None = None
-               ) -> tuple[list[Trace], str | None]:
+               ) -> Page[Trace]:
         if not experiment_ids:
             raise invalid("At least one experiment (location) is required to search traces.")
         if max_results is not None and max_results < 1:

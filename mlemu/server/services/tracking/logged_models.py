@@ -17,6 +17,7 @@ from mlemu.server.services.tracking.entities import (
     ACTIVE, DELETED, MODEL_STATUSES, LoggedModel, LoggedModelInfo, Metric,
 )
 from mlemu.server.services.tracking.names import generate_name
+from mlemu.server.core.paging import Page
 
 if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
@@ -112,7 +113,7 @@ class LoggedModels:
     def search_logged_models(self, experiment_ids: Sequence[str], filter: str | None = None,
                              order_by: Sequence[Mapping[str, Any]] = (), max_results: int | None = None,
                              page_token: str | None = None,
-                             datasets: Sequence[Mapping[str, Any]] = ()) -> tuple[list[LoggedModel], str | None]:
+                             datasets: Sequence[Mapping[str, Any]] = ()) -> Page[LoggedModel]:
         """One page of active logged models of ``experiment_ids`` matching ``filter``.
 
         ``max_results`` defaults to, and is capped at, 50 (Databricks' limit)."""
@@ -144,6 +145,13 @@ class LoggedModels:
         found = srch.apply_order(found, order, lambda m, k: _model_value(m, k.kind, k.key, by_key.get(id(k))))
         query = srch.fingerprint("logged-models", sorted(exp_ids), filter, [dict(o) for o in order_by or ()], ds)
         return srch.paginate(found, page_token, max_results, query)
+
+    def logged_model_of_run(self, run_id: str, name: str) -> LoggedModel | None:
+        """The newest active logged model called ``name`` that run ``run_id`` produced: what
+        mlflow 3 reads ``runs:/<run_id>/<name>`` as when the run has no such artifact."""
+        found = [m for m in self._models.values()
+                 if m.info.source_run_id == run_id and m.info.name == name and m.info.lifecycle_stage == ACTIVE]
+        return max(found, key=lambda m: (m.info.creation_timestamp_ms, m.info.model_id), default=None)
 
     # -- helpers ---------------------------------------------------------------------------
     def _attach_model_metric(self, run_id: str, metric: Metric) -> None:

@@ -10,7 +10,8 @@ from mlemu.server.services.tracking import validation
 from mlemu.server.services.tracking import wire as w
 from mlemu.server.services.tracking.state import Tracking
 from mlemu.server.wire.paging import page_body
-from mlemu.server.wire.request import Request
+from mlemu.server.wire import jsonenc
+from mlemu.server.wire.request import Reply, Request
 from mlemu.server.wire.routing import RouteTable
 
 routes = RouteTable("tracking")
@@ -231,7 +232,7 @@ def search_runs(req: Request) -> dict:
     a = req.args
     found, token = req.ws.tracking.search_runs(a.experiment_ids, a.filter, a.view, a.max_results,
                                                a.order_by, a.page_token)
-    return page_body("runs", [w.run_out(r) for r in found], token)
+    return Reply.json(jsonenc.join_page("runs", map(w.run_json, found), token))
 
 
 @routes.get(f"{X}/metrics/get-history", "metrics.get-history", body=w.GetHistoryArgs,

@@ -17,10 +17,13 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from mlemu.server.core.errors import invalid
 from mlemu.server.core.patterns import like_regex
+from mlemu.server.core.paging import Page
+
+T = TypeVar("T")
 
 METRIC, PARAM, TAG, ATTRIBUTE, DATASET = "metric", "parameter", "tag", "attribute", "dataset"
 
@@ -391,11 +394,10 @@ def read_page_token(token: str | None, query: str) -> int:
     return offset
 
 
-def paginate(items: Sequence[Any], token: str | None, max_results: int, query: str) -> tuple[list[Any], str | None]:
+def paginate(items: Sequence[T], token: str | None, max_results: int, query: str) -> Page[T]:
     start = read_page_token(token, query)
     end = start + max_results
-    page = list(items[start:end])
-    return page, (make_page_token(end, query) if end < len(items) else None)
+    return Page(items[start:end], make_page_token(end, query) if end < len(items) else None)
 
 
 def matches_all(clauses: Iterable[Clause], value_of: Callable[[Clause], Any]) -> bool:

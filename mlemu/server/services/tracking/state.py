@@ -25,6 +25,7 @@ from mlemu.server.services.tracking.entities import (
 )
 from mlemu.server.services.tracking.logged_models import LoggedModels
 from mlemu.server.services.tracking.names import generate_name
+from mlemu.server.core.paging import Page
 
 if TYPE_CHECKING:
     from mlemu.server.core.workspace import WorkspaceState
@@ -112,7 +113,7 @@ class Tracking(LoggedModels):
 
     def search_experiments(self, view_type: str = "ACTIVE_ONLY", filter: str | None = None,
                            order_by: Sequence[str] = (), max_results: int | None = None,
-                           page_token: str | None = None) -> tuple[list[Experiment], str | None]:
+                           page_token: str | None = None) -> Page[Experiment]:
         """One page of experiments and the token of the next page (None on the last)."""
         stages = self._view(view_type)
         max_results = v.check_max_results(max_results, v.SEARCH_EXPERIMENTS_DEFAULT, v.SEARCH_EXPERIMENTS_MAX)
@@ -339,7 +340,7 @@ class Tracking(LoggedModels):
                 run.info.run_name = val
 
     def get_metric_history(self, run_id: str, key: str, max_results: int | None = None,
-                           page_token: str | None = None) -> tuple[list[Metric], str | None]:
+                           page_token: str | None = None) -> Page[Metric]:
         """All values of one metric, oldest first, in pages of at most 25,000."""
         run = self.get_run(run_id)
         if max_results is not None:
@@ -358,6 +359,8 @@ class Tracking(LoggedModels):
         if len(run_ids) > v.BULK_INTERVAL_MAX_RUNS:
             raise invalid(f"GetMetricHistoryBulkInterval request must specify at most "
                           f"{v.BULK_INTERVAL_MAX_RUNS} run_ids. Received {len(run_ids)} run_ids.")
+        if not key:  # every parameter is checked before any run is looked up
+            raise invalid("Missing value for required parameter 'metric_key'.")
         max_results = max_results if max_results is not None else v.BULK_INTERVAL_MAX_RESULTS
         if not 1 <= max_results <= v.BULK_INTERVAL_MAX_RESULTS:
             raise invalid(f"max_results must be between 1 and {v.BULK_INTERVAL_MAX_RESULTS}.")
@@ -388,7 +391,7 @@ class Tracking(LoggedModels):
 
     def search_runs(self, experiment_ids: Sequence[str], filter: str | None = None,
                     run_view_type: str = "ACTIVE_ONLY", max_results: int | None = None,
-                    order_by: Sequence[str] = (), page_token: str | None = None) -> tuple[list[Run], str | None]:
+                    order_by: Sequence[str] = (), page_token: str | None = None) -> Page[Run]:
         """One page of runs matching ``filter`` and the next page's token (None on the last).
 
         Base order: start_time DESC then run_id; ``order_by`` keys are applied on top."""

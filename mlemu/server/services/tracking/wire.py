@@ -6,14 +6,16 @@ values are numbers, enums are their names.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
 from mlemu.server.core.errors import invalid
+from mlemu.server.wire import jsonenc
 from mlemu.server.services.tracking.entities import (
     DatasetInput, Experiment, LoggedModel, Metric, Run, RunInfo,
 )
+from mlemu.server.wire.fields import WireArgs
 
 # -- enums (names, or the proto numbers some clients send) ----------------------------------------
 _VIEW_TYPES = {1: "ACTIVE_ONLY", 2: "DELETED_ONLY", 3: "ALL"}
@@ -31,34 +33,24 @@ def _enum(value: Any, numbers: dict[int, str]) -> str | None:
     return str(value)
 
 
-def _id_text(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-def _not_bool(value: Any) -> Any:
-    # Protobuf JSON (what Databricks parses) has no true/false for numbers; pydantic's lax
-    # mode would read them as 1 and 0.
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not a number")
-    return value
-
-
 #: A proto int64: a JSON number or a decimal string, within 64 bits (2**64 is refused, not echoed).
-Int64 = Annotated[int, BeforeValidator(_not_bool), Field(ge=-(2**63), le=2**63 - 1)]
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 #: A proto double: a number, or "NaN"/"Infinity" strings as protobuf JSON writes them.
-Double = Annotated[float, BeforeValidator(_not_bool)]
+Double = float
+#: A proto enum: its name or its number (booleans and objects are refused by ``WireArgs``).
+ProtoEnum = Union[str, int]
 
-#: An experiment id: a string on the wire, though some clients send the number.
-ExpId = Annotated[str, BeforeValidator(_id_text)]
+#: An experiment id: a string on the wire (mlflow's server refuses a number too).
+ExpId = str
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Args(WireArgs):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class KeyValue(_Args):
     key: str | None = None
-    value: Any = None
+    value: str | None = None
 
 
 def pairs(items: list[KeyValue]) -> list[tuple[Any, Any]]:
@@ -87,7 +79,7 @@ class RestoreRunsArgs(ExperimentIdArgs):
 
 
 class ListExperimentsArgs(_Args):
-    view_type: Any = None
+    view_type: ProtoEnum | None = None
     max_results: int | None = None
     page_token: str | None = None
 
@@ -105,7 +97,7 @@ class SearchExperimentsArgs(_Args):
     page_token: str | None = None
     filter: str | None = None
     order_by: list[str] = []
-    view_type: Any = None
+    view_type: ProtoEnum | None = None
 
     @property
     def view(self) -> str | None:
@@ -120,7 +112,7 @@ class UpdateExperimentArgs(_Args):
 class SetExperimentTagArgs(_Args):
     experiment_id: ExpId
     key: str
-    value: Any
+    value: str
 
 
 class DeleteExperimentTagArgs(_Args):
@@ -152,7 +144,7 @@ class CreateRunArgs(_Args):
 
 
 class UpdateRunArgs(RunRef):
-    status: Any = None
+    status: ProtoEnum | None = None
     end_time: Int64 | None = None
     run_name: str | None = None
 
@@ -172,17 +164,10 @@ class LogMetricArgs(RunRef):
 
 
 class _KeyValueArgs(RunRef):
-    """A key and a value that must be present (any JSON scalar; stringified by the state)."""
+    """A key and a value that must be present (a JSON string, as proto3 JSON requires)."""
 
     key: str
-    value: Any
-
-    @field_validator("value")
-    @classmethod
-    def _present(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("value is required")
-        return value
+    value: str
 
 
 class LogParamArgs(_KeyValueArgs):
@@ -236,7 +221,7 @@ class BulkIntervalArgs(_Args):
 class SearchRunsArgs(_Args):
     experiment_ids: list[ExpId] = []
     filter: str | None = None
-    run_view_type: Any = None
+    run_view_type: ProtoEnum | None = None
     max_results: Int64 | None = None
     order_by: list[str] = []
     page_token: str | None = None
@@ -259,7 +244,7 @@ class DatasetIn(_Args):
     schema_: str | None = Field(None, alias="schema")
     profile: str | None = None
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", defer_build=True, populate_by_name=True)
 
 
 class DatasetInputIn(_Args):
@@ -304,7 +289,7 @@ class GetLoggedModelArgs(_Args):
 
 
 class FinalizeLoggedModelArgs(_Args):
-    status: Any = None
+    status: ProtoEnum | None = None
 
     @property
     def status_name(self) -> str:
@@ -411,15 +396,72 @@ def run_out(r: Run) -> dict[str, Any]:
         data["params"] = _kv(r.data.params)
     if r.data.tags:
         data["tags"] = _kv(r.data.tags)
+    out = {"info": run_info_out(r.info), "data": data, "inputs": _run_inputs_out(r)}
+    if r.model_outputs:  # the server sets ``outputs`` only when the run has logged models
+        out["outputs"] = _run_outputs_out(r)
+    return out
+
+
+def _run_inputs_out(r: Run) -> dict[str, Any]:
     inputs: dict[str, Any] = {}
     if r.dataset_inputs:
         inputs["dataset_inputs"] = [_dataset_input_out(d) for d in r.dataset_inputs]
     if r.model_inputs:
         inputs["model_inputs"] = [{"model_id": m} for m in r.model_inputs]
-    out = {"info": run_info_out(r.info), "data": data, "inputs": inputs}
-    if r.model_outputs:  # the server sets ``outputs`` only when the run has logged models
-        out["outputs"] = {"model_outputs": [{"model_id": m, "step": s} for m, s in r.model_outputs]}
-    return out
+    return inputs
+
+
+def _run_outputs_out(r: Run) -> dict[str, Any]:
+    return {"model_outputs": [{"model_id": m, "step": s} for m, s in r.model_outputs]}
+
+
+def run_json(r: Run) -> str:
+    """``jsonenc.encode(run_out(r))``, written without building the tree: search pages of
+    thousands of runs are mostly these. ``tests/server/wire/test_jsonenc.py`` holds the two
+    equal over random runs; a field added to :func:`run_out` must be added here too."""
+    i, d = r.info, r.data
+    info = (i.run_id, i.run_name, i.experiment_id, i.user_id, i.status, i.artifact_uri, i.lifecycle_stage)
+    if all(type(x) is str for x in info) and type(i.start_time) is int:
+        S = jsonenc.string
+        rid = S(i.run_id)
+        head = _INFO % (rid, rid, S(i.run_name), S(i.experiment_id), S(i.user_id), S(i.status),
+                        i.start_time, S(i.artifact_uri), S(i.lifecycle_stage))
+    else:  # unusual types: the general encoder writes them
+        head = jsonenc.encode(run_info_out(i))[:-1]
+    if i.end_time is not None:
+        head += ',"end_time":' + jsonenc.value(i.end_time)
+    sections = []
+    if d.metrics:
+        sections.append('"metrics":[' + ",".join([_metric_json(m) for _, m in sorted(d.metrics.items())]) + "]")
+    if d.params:
+        sections.append('"params":[' + _kv_json(d.params) + "]")
+    if d.tags:
+        sections.append('"tags":[' + _kv_json(d.tags) + "]")
+    tail = jsonenc.encode(_run_inputs_out(r)) if r.dataset_inputs or r.model_inputs else "{}"
+    if r.model_outputs:
+        tail += ',"outputs":' + jsonenc.encode(_run_outputs_out(r))
+    return head + '},"data":{' + ",".join(sections) + '},"inputs":' + tail + "}"
+
+
+_INFO = ('{"info":{"run_id":%s,"run_uuid":%s,"run_name":%s,"experiment_id":%s,"user_id":%s,'
+         '"status":%s,"start_time":%d,"artifact_uri":%s,"lifecycle_stage":%s')
+_METRIC = '{"key":%s,"value":%s,"timestamp":%d,"step":%d}'
+_KV = '{"key":%s,"value":%s}'
+
+
+def _metric_json(m: Metric) -> str:
+    v = m.value
+    if (m.dataset_name or m.dataset_digest or m.model_id or m.run_id or type(m.key) is not str
+            or type(v) is not float or v - v != 0 or type(m.timestamp) is not int or type(m.step) is not int):
+        return jsonenc.encode(metric_out(m))  # rare: links, non-finite values, unusual types
+    return _METRIC % (jsonenc.string(m.key), float.__repr__(v), m.timestamp, m.step)
+
+
+def _kv_json(d: dict[str, str]) -> str:
+    S = jsonenc.string
+    if all(type(k) is str and type(v) is str for k, v in d.items()):
+        return ",".join([_KV % (S(k), S(v)) for k, v in d.items()])
+    return ",".join([jsonenc.encode({"key": k, "value": v}) for k, v in d.items()])
 
 
 def logged_model_out(m: LoggedModel) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import binascii
 from typing import Sequence, TypeVar
 
 from mlemu.server.core.errors import invalid
+from mlemu.server.core.paging import Page
 
 T = TypeVar("T")
 
@@ -48,10 +49,10 @@ def page_size(max_results: int | None, *, unset: int | None, zero: int | None,
     return min(max_results, cap) if cap else max_results
 
 
-def paginate(items: Sequence[T], size: int | None, token: str | None) -> tuple[list[T], str | None]:
+def paginate(items: Sequence[T], size: int | None, token: str | None) -> Page[T]:
     """One page of ``items`` and the token of the next page (None on the last page)."""
     start = decode_token(token)
     if size is None:
-        return list(items[start:]), None
+        return Page(items[start:])
     end = start + size
-    return list(items[start:end]), (encode_token(end) if end < len(items) else None)
+    return Page(items[start:end], encode_token(end) if end < len(items) else None)

@@ -3,6 +3,8 @@ served version's own predictions for every input format, on both transports, and
 server's refusals."""
 from __future__ import annotations
 
+import os
+
 import pytest
 import requests
 from databricks.sdk.errors import BadRequest, InvalidParameterValue, InvalidState, ResourceDoesNotExist
@@ -159,3 +161,23 @@ def test_mlflow_deployments_client(mlemu, fraud_model, X, champion, challenger):
         "predictions"] == challenger.predict(rows).tolist()
     client.delete_endpoint("chat-free")
     assert client.list_endpoints() == []
+
+
+def test_a_served_model_leaves_no_temporary_directory_behind(mlemu, w, fraud_model, X):
+    """The model server's copy of a version's files lives as long as the loaded model."""
+    import gc
+    import glob
+    import tempfile
+
+    from mlemu.server.services.serving import predictor
+
+    pattern = os.path.join(tempfile.gettempdir(), "mlemu-served-*")
+    predictor._cache.clear()
+    gc.collect()
+    before = set(glob.glob(pattern))
+    w.serving_endpoints.create_and_wait("tmp-check", config=config("tmp-check", entity("3")))
+    w.serving_endpoints.query("tmp-check", dataframe_records=X.head(1).to_dict("records"))
+    assert len(set(glob.glob(pattern)) - before) == 1      # the loaded model's files
+    predictor._cache.clear()                               # evicted, as the LRU does
+    gc.collect()
+    assert set(glob.glob(pattern)) - before == set()

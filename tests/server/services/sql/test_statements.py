@@ -207,7 +207,7 @@ def test_ansi_semantics_spark_has_and_duckdb_lacks(mlemu, w, warehouse_id):
 
 def test_statements_cannot_reach_files_outside_the_workspace(w, warehouse_id):
     r = run(w, warehouse_id, "SELECT * FROM read_csv('/etc/passwd')")
-    assert r.status.state.value == "FAILED" and r.status.error.message.startswith("[UNSUPPORTED_FEATURE]")
+    assert r.status.state.value == "FAILED" and r.status.error.message.startswith("[UNRESOLVABLE_TABLE_VALUED_FUNCTION]")
 
 
 def test_query_helper_returns_pandas(mlemu, scores):
