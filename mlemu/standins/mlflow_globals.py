@@ -68,14 +68,42 @@ def clear_artifact_repos() -> None:
 
 def clear_prompt_cache() -> None:
     """mlflow 3 caches loaded prompt versions in-process by name and version: another
-    workspace's prompt of the same name must not be served from it."""
+    workspace's prompt of the same name must not be served from it. Newer releases keep them in
+    ``PromptCache``; earlier ones (3.0-3.5 at least) in an lru_cache on the registry's fluent API."""
     if _mlflow() is None:
         return
+    registry_fluent = sys.modules.get("mlflow.tracking._model_registry.fluent")
+    cached = getattr(registry_fluent, "_load_prompt_cached", None)
+    if hasattr(cached, "cache_clear"):
+        cached.cache_clear()
     try:
         from mlflow.prompt.registry_utils import PromptCache
-    except ImportError:  # mlflow 2.x
+    except ImportError:  # mlflow 2.x, mlflow 3 before PromptCache
         return
     PromptCache._reset_instance()
+
+
+def flush_traces() -> None:
+    """Export what was traced while its workspace still answers (mlflow 3 exports in a
+    background thread; after the block the trace would go nowhere: "Failed to send trace")."""
+    provider = sys.modules.get("mlflow.tracing.provider")
+    flush = getattr(_mlflow(), "flush_trace_async_logging", None)
+    if flush is None or not getattr(getattr(provider, "_MLFLOW_TRACER_PROVIDER_INITIALIZED", None), "done", False):
+        return
+    exporter = provider._get_trace_exporter() if hasattr(provider, "_get_trace_exporter") else None
+    if getattr(exporter, "_async_queue", None) is not None:  # else there is nothing queued to flush
+        flush()
+
+
+def reset_tracing() -> None:
+    """mlflow builds its tracer provider once per process, with the exporter, the tracking URI,
+    the async-export switch and the destination read at that moment (serving a model builds it).
+    Left in place, the next workspace's traces go out with the previous one's settings: reset it
+    so the next trace builds it anew (``reset`` in mlflow >= 2.21, ``reset_tracer_setup`` before)."""
+    provider = sys.modules.get("mlflow.tracing.provider")
+    reset = getattr(provider, "reset", None) or getattr(provider, "reset_tracer_setup", None)
+    if reset is not None:
+        reset()
 
 
 def end_leaked_runs() -> None:

@@ -308,7 +308,9 @@ def active(spark: Any) -> Iterator[Any]:
     from mlemu.server.transport import socket_guard
 
     socket_guard.enable(LOOPBACK)
-    jvm_session = SparkSession._get_j_spark_session_class(spark._jvm)
+    getter = getattr(SparkSession, "_get_j_spark_session_class", None)  # pyspark >= 4.0
+    # pyspark 3.5 (Runtime 14.3-16.4 LTS) reaches org.apache.spark.sql.SparkSession by its short name
+    jvm_session = getter(spark._jvm) if getter is not None else spark._jvm.SparkSession
     try:
         SparkSession._activeSession = spark
         jvm_session.setActiveSession(spark._jsparkSession)

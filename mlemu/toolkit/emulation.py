@@ -18,6 +18,8 @@ from typing import Any, Callable, TypeVar
 
 from mlemu.standins import mlflow_globals
 from mlemu.standins.feature_store import shim as feature_store_shim
+from mlemu.server.transport import inprocess
+from mlemu.standins.feature_store import versions as feature_store_versions
 from mlemu.toolkit import requirements
 from mlemu.workspace import Workspace
 
@@ -38,12 +40,23 @@ class emulate:
     ``databricks-uc`` (Unity Catalog, the default) or ``databricks`` (the workspace registry).
     ``infer_requirements``: ``"mlemu"`` (the default) infers a logged model's pip requirements
     from its files in-process; ``"mlflow"`` keeps mlflow's own inference (a subprocess per model).
+    ``feature_engineering="0.6"`` makes the clean-room feature engineering clients follow that
+    release of ``databricks-feature-engineering`` (default: the newest,
+    :mod:`mlemu.standins.feature_store.versions`). ``uc_model_storage`` is where Unity Catalog
+    model files go: ``"default"`` (default storage, the Files API) or ``"s3"`` (the metastore's
+    S3 bucket, moto's S3 server, ``mlemu[uc-legacy]``: the only route of mlflow < 2.13); None
+    picks ``"s3"`` for an installed mlflow < 2.13 when the extra is installed.
     """
 
     def __init__(self, workspace: Workspace | None = None, *, hermetic: bool = True,
                  set_mlflow_uris: bool = True, url: str | None = None, virtual_time: bool = False,
                  allow_hosts: tuple[str, ...] | list[str] = (), registry_uri: str = "databricks-uc",
-                 infer_requirements: str = "mlemu", **workspace_kwargs: Any) -> None:
+                 infer_requirements: str = "mlemu", feature_engineering: str | None = None,
+                 uc_model_storage: str | None = None, **workspace_kwargs: Any) -> None:
+        if uc_model_storage not in (None, "default", "s3"):
+            raise ValueError(f"uc_model_storage={uc_model_storage!r}: expected 'default' or 's3'")
+        if feature_engineering is not None:
+            feature_store_versions.parse(feature_engineering)  # refuse a bad release before any state
         self.workspace = workspace
         self._kwargs = workspace_kwargs
         self.hermetic = hermetic
@@ -55,6 +68,9 @@ class emulate:
         self.registry_uri = registry_uri
         self.infer_requirements = requirements.check_mode(infer_requirements)
         self._inferring = False
+        self.feature_engineering = feature_engineering
+        self.uc_model_storage = uc_model_storage
+        self._saved_s3_endpoint: str | None = None
         self._saved_env: dict[str, str] = {}
         self._saved_mlflow: dict[str, Any] | None = None
 
@@ -65,7 +81,8 @@ class emulate:
             with emulate(self.workspace, hermetic=self.hermetic, set_mlflow_uris=self.set_mlflow_uris,
                          url=self.url, virtual_time=self.virtual_time, allow_hosts=self.allow_hosts,
                          registry_uri=self.registry_uri, infer_requirements=self.infer_requirements,
-                         **self._kwargs):
+                         feature_engineering=self.feature_engineering,
+                         uc_model_storage=self.uc_model_storage, **self._kwargs):
                 return fn(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
 
@@ -87,14 +104,22 @@ class emulate:
             mlflow_globals.reset()  # a URI set earlier in the process would bypass the env
         mlflow_globals.clear_artifact_repos()
         mlflow_globals.clear_prompt_cache()
+        mlflow_globals.reset_tracing()
         feature_store_shim.install()
+        feature_store_versions.choose(ws, self.feature_engineering)
         ws.start(hermetic=self.hermetic, allow_hosts=self.allow_hosts)
-        if self.infer_requirements == "mlemu":
-            requirements.activate()
-            self._inferring = True
-        if self.virtual_time:
-            from mlemu.toolkit.virtual_clock import virtual_time
-            self._virtual_time = virtual_time(ws).__enter__()
+        try:
+            if self.infer_requirements == "mlemu":
+                requirements.activate()
+                self._inferring = True
+            if (self.uc_model_storage or _default_model_storage()) == "s3":
+                self._start_s3_storage(ws)
+            if self.virtual_time:
+                from mlemu.toolkit.virtual_clock import virtual_time
+                self._virtual_time = virtual_time(ws).__enter__()
+        except BaseException:
+            self.__exit__(None, None, None)  # nothing half-entered: the workspace stops, env restored
+            raise
         return ws
 
     def __exit__(self, *exc: object) -> None:
@@ -108,9 +133,45 @@ class emulate:
                 self._virtual_time.__exit__(None, None, None)
                 self._virtual_time = None
             mlflow_globals.end_leaked_runs()
+            mlflow_globals.flush_traces()
+            mlflow_globals.reset_tracing()
             mlflow_globals.restore(self._saved_mlflow)
         finally:
+            self._stop_s3_storage(ws)
             ws.stop()
             for k in [k for k in os.environ if k.startswith("DATABRICKS_") or k in _MLFLOW_ENV]:
                 del os.environ[k]
             os.environ.update(self._saved_env)
+
+    def _start_s3_storage(self, ws: Workspace) -> None:
+        """The metastore's S3 bucket for model files; boto3 reaches it through
+        ``MLFLOW_S3_ENDPOINT_URL`` (saved here, restored on exit)."""
+        store = ws.registry.use_s3_storage()
+        inprocess.allow(store.netloc)
+        self._saved_s3_endpoint = os.environ.get("MLFLOW_S3_ENDPOINT_URL", "")
+        os.environ["MLFLOW_S3_ENDPOINT_URL"] = store.endpoint_url
+
+    def _stop_s3_storage(self, ws: Workspace) -> None:
+        if self._saved_s3_endpoint is None:
+            return
+        store = ws.registry.s3
+        ws.registry.stop_s3_storage()
+        if store is not None:
+            inprocess.disallow(store.netloc)
+        if self._saved_s3_endpoint:
+            os.environ["MLFLOW_S3_ENDPOINT_URL"] = self._saved_s3_endpoint
+        else:
+            os.environ.pop("MLFLOW_S3_ENDPOINT_URL", None)
+        self._saved_s3_endpoint = None
+
+
+def _default_model_storage() -> str:
+    """``"s3"`` where the installed mlflow predates default storage (< 2.13: it only takes cloud
+    credentials) and ``mlemu[uc-legacy]`` is installed; else ``"default"``."""
+    from mlemu.server.services.registry import s3_storage
+    from mlemu.toolkit.client_versions import version
+
+    installed = version("mlflow")
+    if installed is None or installed.release >= (2, 13) or s3_storage.missing() is not None:
+        return "default"
+    return "s3"

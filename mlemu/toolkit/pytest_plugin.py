@@ -17,7 +17,9 @@ clean-room clients (before test modules are collected), see :mod:`mlemu.standins
 Options come from the ``mlemu`` marker: ``@pytest.mark.mlemu(seed=7, user_name="a@b.c")``
 (any :class:`mlemu.Workspace` argument, plus ``hermetic``, ``allow_hosts``, ``set_mlflow_uris``,
 ``registry_uri`` (``"databricks"`` points mlflow at the workspace model registry instead of
-Unity Catalog) and ``virtual_time``: ``time.sleep`` returns at once and advances the workspace
+Unity Catalog), ``feature_engineering="0.6"`` (the databricks-feature-engineering release the
+clean-room clients follow; default the newest), ``uc_model_storage="s3"`` (UC model files on
+an emulated S3, the route of mlflow < 2.13; picked for such an mlflow by default) and ``virtual_time``: ``time.sleep`` returns at once and advances the workspace
 clock; ``infer_requirements="mlflow"``: mlflow's own (subprocess) model-requirement inference
 instead of mlemu's in-process one (:mod:`mlemu.toolkit.requirements`); ``faults=[{"operation": ..., "status": 429, ...}]``: fault rules, see
 :mod:`mlemu.server.core.faults`; ``seed_from="seed.yaml"``: a seeding file, relative to the test
@@ -34,7 +36,7 @@ from typing import Any, Iterator
 import pytest
 
 _EMULATE_KEYS = ("hermetic", "set_mlflow_uris", "allow_hosts", "virtual_time", "registry_uri",
-                 "infer_requirements")
+                 "infer_requirements", "feature_engineering", "uc_model_storage")
 #: Options of the ``mlemu_server`` fixture (``ui=True`` also serves the MLflow web UI).
 _SERVER_KEYS = ("ui",)
 #: Marker options the fixture applies itself (not Workspace arguments).
@@ -80,7 +82,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mlemu(**options): options for the mlemu fixture's Workspace "
                    "(seed, workspace_id, user_name, token, journal_size, hermetic, allow_hosts, "
-                   "set_mlflow_uris, virtual_time, registry_uri, infer_requirements, faults=[{...}], "
+                   "set_mlflow_uris, virtual_time, registry_uri, infer_requirements, feature_engineering, "
+                   "uc_model_storage, faults=[{...}], "
                    "keep_failed=DIR, seed_from=FILE, bundle=databricks.yml, bundle_target, bundle_variables; "
                    "ui for mlemu_server)")
 

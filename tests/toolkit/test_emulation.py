@@ -60,3 +60,31 @@ def test_state_does_not_leak_between_emulations():
         assert mlflow.get_experiment_by_name("/Shared/emu/exp") is not None
     with mlemu.emulate():
         assert mlflow.get_experiment_by_name("/Shared/emu/exp") is None
+
+
+def test_a_failed_entry_leaves_no_workspace_behind(monkeypatch):
+    """Entering fails after the workspace started (here: model storage on S3 cannot start): the
+    workspace stops and the environment is restored, so the next workspace of the seed starts."""
+    import os
+
+    from mlemu.server.services.registry import s3_storage
+
+    monkeypatch.setattr(s3_storage, "missing", lambda: "S3 storage cannot start here")
+    before = {k: v for k, v in os.environ.items() if k.startswith(("DATABRICKS_", "MLFLOW_"))}
+    with pytest.raises(RuntimeError, match="S3 storage cannot start here"):
+        mlemu.emulate(uc_model_storage="s3").__enter__()
+    assert {k: v for k, v in os.environ.items() if k.startswith(("DATABRICKS_", "MLFLOW_"))} == before
+    with mlemu.emulate() as ws:  # the same seed's host: refused while the failed one stayed active
+        _setup_experiment(ws)
+
+
+@pytest.mark.skipif(not hasattr(getattr(mlflow, "genai", None), "register_prompt"),
+                    reason="the prompt registry (mlflow.genai.register_prompt) is an mlflow 3 API")
+def test_a_prompt_loaded_in_one_workspace_is_not_served_in_the_next():
+    """mlflow caches loaded prompt versions by name and version (an lru_cache up to 3.5 at least,
+    PromptCache later); the same seed's next workspace has another prompt under that name."""
+    name = "main.default.isolated_prompt"
+    for template in ("First {{a}}", "Second {{b}}"):
+        with mlemu.emulate():
+            mlflow.genai.register_prompt(name, template)
+            assert mlflow.genai.load_prompt(f"prompts:/{name}/1").template == template

@@ -12,7 +12,7 @@ import logging
 from types import ModuleType
 from typing import Any, Dict, List, Optional, Union
 
-from mlemu.standins.feature_store import active, frames, packaging, scoring, training_set
+from mlemu.standins.feature_store import active, frames, packaging, scoring, training_set, versions
 from mlemu.standins.feature_store.dtypes import empty_frame
 from mlemu.standins.feature_store.lookups import FeatureFunction, FeatureLookup
 from mlemu.standins.feature_store.tables import MERGE, FeatureTable, FeatureTables, as_list
@@ -129,6 +129,10 @@ class FeatureEngineeringClient(_Client):
                             label: Union[str, List[str], None], exclude_columns: Optional[List[str]] = None,
                             use_spark_native_join: bool = False, use_timeseries_filtering: bool = False,
                             **kwargs: Any) -> training_set.TrainingSet:
+        for argument, value in (("feature_spec", feature_spec), ("features", features),
+                                ("use_spark_native_join", use_spark_native_join or None)):
+            if value is not None:
+                versions.check("create_training_set", argument)
         given = [x for x in (feature_lookups, feature_spec, features) if x is not None]
         if len(given) != 1:
             raise ValueError("Exactly one of 'feature_lookups', 'feature_spec', or 'features' must be provided.")

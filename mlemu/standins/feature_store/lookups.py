@@ -6,6 +6,8 @@ import datetime
 import logging
 from typing import Any, Dict, List, Optional, Union
 
+from mlemu.standins.feature_store import versions
+
 _logger = logging.getLogger("databricks.ml_features")
 _DEPRECATED = ("feature_name", "output_name")
 
@@ -20,6 +22,8 @@ class FeatureLookup:
                  timestamp_lookup_key: Optional[str] = None,
                  lookback_window: Optional[datetime.timedelta] = None,
                  default_values: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
+        if default_values is not None:
+            versions.check("FeatureLookup", "default_values")
         unexpected = [k for k in kwargs if k not in _DEPRECATED]
         if unexpected:
             raise TypeError(f"FeatureLookup got unexpected keyword argument(s): {unexpected}")

@@ -104,6 +104,19 @@ def _pin_requirements(conda_path: str, extra: list[str]) -> dict[str, Any]:
     return env
 
 
+def _requiredness(colspec: type, required: bool) -> dict[str, bool]:
+    """``ColSpec``'s keyword for an optional column: ``required`` since mlflow 2.10,
+    ``optional`` in 2.8-2.9, none before (every column is then required)."""
+    import inspect
+
+    parameters = inspect.signature(colspec.__init__).parameters
+    if "required" in parameters:
+        return {"required": required}
+    if "optional" in parameters:
+        return {"optional": not required}
+    return {}
+
+
 def _signature(spec: FeatureSpec, training_set: Any, output_schema: Any, params: Any) -> Any:
     """Source columns required, features optional; outputs = the labels' types (or
     ``output_schema``); params ``result_type`` (``signature_utils.py`` of the real client)."""
@@ -113,9 +126,8 @@ def _signature(spec: FeatureSpec, training_set: Any, output_schema: Any, params:
     from mlemu.standins.feature_store.dtypes import mlflow_type, types_of
 
     source_types = {s.name: s for s in spec.sources}
-    inputs = []
-    for c in spec.columns:
-        inputs.append(ColSpec(mlflow_type(c.data_type), c.name, required=c.name in source_types))
+    inputs = [ColSpec(mlflow_type(c.data_type), c.name, **_requiredness(ColSpec, c.name in source_types))
+              for c in spec.columns]
     outputs = output_schema
     if outputs is None and training_set is not None and training_set._labels:
         label_types = types_of(training_set._df[training_set._labels])

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from mlemu.standins.feature_store import asof, dtypes
+from mlemu.standins.feature_store import asof, dtypes, versions
 from mlemu.standins.feature_store.lookups import FeatureFunction, FeatureLookup
 from mlemu.standins.feature_store.spec import (FeatureColumn, FeatureSpec, FunctionColumn, InputTable, SourceColumn,
                                       decode_default, encode_default)
@@ -125,7 +125,7 @@ def create(tables: FeatureTables, df: pd.DataFrame, feature_lookups: Sequence[An
     spec = FeatureSpec([*sources, *features, *functions],
                        {name: InputTable(snapshots[name].table_id, lookbacks.get(name)) for name in
                         dict.fromkeys(f.table_name for f in features)},
-                       tables.ws.workspace_id)
+                       tables.ws.workspace_id, client_version=str(versions.current()))
     augmented = augment(df, spec, snapshots, drop_null_timestamps=drop_null_timestamps,
                         udfs=udf_callables(tables, spec))
     order = spec.model_inputs + labels

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from mlemu.server.core.errors import ApiError, already_exists, invalid, not_found
 from mlemu.server.services.jobs import deployment
-from mlemu.server.services.registry import mlmodel, search
+from mlemu.server.services.registry import mlmodel, s3_storage, search
 from mlemu.server.services.unity_catalog import names
 from mlemu.server.services.unity_catalog.names import FullName
 from mlemu.server.services.unity_catalog.state import Audit
@@ -138,6 +138,8 @@ class Registry:
         #: moves files through the Files API; False: through temporary credentials and
         #: DEFAULT_STORAGE presigned URLs (``fs/create-upload-url``).
         self.sdk_models_artifact_repository_enabled = True
+        #: Set by :meth:`use_s3_storage`: model files also on S3 (mlflow < 2.13's route).
+        self.s3: s3_storage.S3ModelStorage | None = None
         self.uc.register_contents(self)
 
     @property
@@ -259,6 +261,8 @@ class Registry:
         if mv.status == FAILED:
             raise invalid(f"Model version {mv.version} of '{mv.full_name}' failed registration "
                           f"and cannot be finalized: {mv.status_message}")
+        if self.s3 is not None:
+            self._pull_from_s3(mv)
         problem = self._files_problem(mv)
         if problem is not None:
             mv.status, mv.status_message = FAILED, problem
@@ -365,8 +369,42 @@ class Registry:
         elif operation != "MODEL_VERSION_OPERATION_READ":
             raise invalid(f"Invalid operation '{operation}': expected MODEL_VERSION_OPERATION_READ "
                           "or MODEL_VERSION_OPERATION_READ_WRITE.")
-        return {"storage_mode": "DEFAULT_STORAGE",
-                "expiration_time": self._ws.clock.now_ms() + TEMP_CREDENTIAL_TTL_MS}
+        expires = self._ws.clock.now_ms() + TEMP_CREDENTIAL_TTL_MS
+        if self.s3 is None:
+            return {"storage_mode": "DEFAULT_STORAGE", "expiration_time": expires}
+        self.s3.ensure_bucket()
+        if operation == "MODEL_VERSION_OPERATION_READ":
+            self.s3.push(s3_storage.split(mv.storage_location)[1], self._version_files(mv))
+        return {"aws_temp_credentials": dict(s3_storage.CREDENTIALS), "expiration_time": expires}
+
+    # == S3 model storage (mlflow < 2.13) ===================================================
+    def use_s3_storage(self) -> s3_storage.S3ModelStorage:
+        """Issue AWS temporary credentials to the metastore's S3 bucket (moto's S3 server, see
+        :mod:`mlemu.server.services.registry.s3_storage`) instead of default-storage ones."""
+        if self.s3 is None:
+            store = s3_storage.S3ModelStorage(s3_storage.split(self.uc.storage_root)[0])
+            store.start()
+            self.s3 = store
+        return self.s3
+
+    def stop_s3_storage(self) -> None:
+        if self.s3 is not None:
+            store, self.s3 = self.s3, None
+            store.stop()
+
+    def _version_files(self, mv: ModelVersion) -> dict[str, bytes]:
+        files: dict[str, bytes] = {}
+        for d in self._matching_dirs(self._parts(mv)):
+            for info in self._ws.storage.walk_files("files", d):
+                files[posixpath.relpath(info.path, d)] = self._ws.storage.read("files", info.path)
+        return files
+
+    def _pull_from_s3(self, mv: ModelVersion) -> None:
+        """Copy what an S3 client uploaded for ``mv`` into the workspace's storage."""
+        assert self.s3 is not None
+        self.s3.ensure_bucket()
+        for rel, data in self.s3.pull(s3_storage.split(mv.storage_location)[1]).items():
+            self._ws.storage.write("files", posixpath.join(mv.files_path, rel), data)
 
     def emit_lineage(self, full_name: str, version: object) -> ModelVersion:
         """Best effort on Databricks; here it only checks the version exists."""

@@ -74,8 +74,24 @@ def batch_get(req: Request, location_id: str) -> dict:
                            "mlflow.search_traces(locations=['catalog.schema.prefix'])"))
 def search_long_running(req: Request) -> dict:
     a = req.args
+    return _operation(_svc(req).search(_uc_locations(a.locations), a.filter, a.max_results, a.order_by,
+                                       a.page_token))
+
+
+@routes.post(V4 + "/search", "search", body=wire.SearchLongRunning,
+             client_calls=("mlflow.search_traces (3.x before search-long-running, e.g. 3.8; "
+                           "experiments fall back to V3)",))
+def search(req: Request) -> dict:
+    """The synchronous V4 search older mlflow 3 clients call; same refusals as the long-running one."""
+    a = req.args
+    op = _svc(req).search(_uc_locations(a.locations), a.filter, a.max_results, a.order_by, a.page_token)
+    return page_body("trace_infos", [wire.trace_info_v4(t) for t in op["traces"]], op["next_page_token"])
+
+
+def _uc_locations(locations: list[dict]) -> list[str]:
+    """The UC table prefixes of a V4 search; experiment locations are refused, as the workspace does."""
     location_ids = []
-    for loc in a.locations:
+    for loc in locations:
         kind = loc.get("type")
         if kind == "MLFLOW_EXPERIMENT":
             raise invalid("MLflow experiment locations not yet supported")
@@ -85,7 +101,7 @@ def search_long_running(req: Request) -> dict:
         location_ids.append(".".join(wire.location_id_of(wire.UcTablePrefix(**prefix))))
     if not location_ids:
         raise invalid("Missing value for required parameter 'locations'.")
-    return _operation(_svc(req).search(location_ids, a.filter, a.max_results, a.order_by, a.page_token))
+    return location_ids
 
 
 @routes.get(V4 + "/search/operations/<name>", "search-operations.get", body=wire.Empty,

@@ -4,13 +4,16 @@ MLFLOW_DISABLE_DATABRICKS_SDK_FOR_RUN_ARTIFACTS) through pre-signed credentials;
 in the same files."""
 from __future__ import annotations
 
+import importlib.util
 import pathlib
 
 import mlflow
 import pytest
 from mlflow import MlflowClient
 
-MLFLOW3 = mlflow.__version__.startswith("3.")
+#: mlflow writes run artifacts through the Files API (the SDK repository for tracking artifacts,
+#: between 3.0.1 and 3.5.1); mlflow 2.x and 3.0 through pre-signed credentials.
+FILES_API = importlib.util.find_spec("mlflow.store.artifact.databricks_tracking_artifact_repo") is not None
 
 
 def _log_everything(local_tree: pathlib.Path):  # type: ignore[no-untyped-def]
@@ -56,7 +59,7 @@ def test_log_list_download(mlemu, local_tree, tmp_path, run_root):
     _check_artifacts(run, tmp_path / "out")
 
 
-@pytest.mark.skipif(not MLFLOW3, reason="mlflow 3 writes run artifacts through the Files API")
+@pytest.mark.skipif(not FILES_API, reason="this mlflow (2.x, 3.0) writes run artifacts with credentials, not the Files API")
 def test_mlflow3_uses_the_files_api(mlemu, local_tree, tmp_path, run_root):
     run = _log_everything(local_tree)
     uploads = mlemu.calls.assert_called("files.upload", times=5)
@@ -71,7 +74,7 @@ def test_mlflow3_uses_the_files_api(mlemu, local_tree, tmp_path, run_root):
     assert all(c.status < 400 for c in mlemu.calls.filter(operation="files.upload"))
 
 
-@pytest.mark.skipif(MLFLOW3, reason="mlflow 2.22 always uses the artifact credentials API")
+@pytest.mark.skipif(FILES_API, reason="mlflow 2.x and 3.0 always use the artifact credentials API; this one the Files API")
 def test_mlflow2_uses_credentials(mlemu, local_tree, tmp_path):
     run = _log_everything(local_tree)
     writes = mlemu.calls.assert_called("mlflow_artifacts.credentials-for-write")
@@ -84,7 +87,7 @@ def test_mlflow2_uses_credentials(mlemu, local_tree, tmp_path):
     mlemu.calls.assert_called("mlflow_artifacts.credentials-for-read")
 
 
-@pytest.mark.skipif(not MLFLOW3, reason="mlflow 3 only: the switch back to the credentials API")
+@pytest.mark.skipif(not FILES_API, reason="the switch back to the credentials API exists only with the Files API route")
 def test_mlflow3_credentials_fallback(mlemu, monkeypatch, local_tree, tmp_path, run_root):
     monkeypatch.setenv("MLFLOW_DISABLE_DATABRICKS_SDK_FOR_RUN_ARTIFACTS", "true")
     run = _log_everything(local_tree)
@@ -96,7 +99,7 @@ def test_mlflow3_credentials_fallback(mlemu, monkeypatch, local_tree, tmp_path, 
     mlemu.calls.assert_not_called("files.directories.list")
 
 
-@pytest.mark.skipif(not MLFLOW3, reason="needs both of mlflow 3's artifact paths")
+@pytest.mark.skipif(not FILES_API, reason="needs both artifact routes (mlflow > 3.0)")
 def test_files_api_writes_are_read_through_credentials(mlemu, monkeypatch, local_tree, tmp_path):
     """What mlflow 3 wrote with the Files API, the credentials path (mlflow 2's) reads back."""
     run = _log_everything(local_tree)

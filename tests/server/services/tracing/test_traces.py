@@ -5,11 +5,26 @@ from __future__ import annotations
 
 import pytest
 
+from mlemu.toolkit.client_versions import satisfies
+
 mlflow = pytest.importorskip("mlflow")
+if not satisfies("mlflow>=2.14"):  # the decorators below run at import
+    pytest.skip(f"tracing is mlflow 2.14's (2.13's preview is not emulated; 2.9-2.12 have none); "
+                f"mlflow {mlflow.__version__} installed", allow_module_level=True)
 from mlflow import MlflowClient  # noqa: E402
 
 MLFLOW3 = mlflow.__version__.startswith("3.")
 pytestmark = pytest.mark.skipif(not MLFLOW3, reason="the V3 trace API is mlflow 3's (2.22: test_traces_v2.py)")
+
+
+def _in(experiment_id: str) -> dict:
+    """search_traces' experiment argument: ``locations`` (mlflow >= 3.5 at the latest) or
+    ``experiment_ids`` (3.0)."""
+    import inspect
+
+    if "locations" in inspect.signature(MlflowClient.search_traces).parameters:
+        return {"locations": [experiment_id]}
+    return {"experiment_ids": [experiment_id]}
 
 
 @mlflow.trace(span_type="TOOL")
@@ -95,7 +110,7 @@ def test_search_traces_by_run_tag_and_time_with_paging(mlemu, experiment_id):
     assert [t.info.trace_id for t in by_run] == [in_run]
     assert by_run[0].data.spans[0].name == "pipeline"
     # MlflowClient.search_traces(run_id=...) (the coverage sweep's call)
-    assert [t.info.trace_id for t in client.search_traces(locations=[experiment_id], run_id=run.info.run_id)] \
+    assert [t.info.trace_id for t in client.search_traces(**_in(experiment_id), run_id=run.info.run_id)] \
         == [in_run]
 
     even = mlflow.search_traces(filter_string="tags.session = 'even'", return_type="list",
@@ -110,10 +125,10 @@ def test_search_traces_by_run_tag_and_time_with_paging(mlemu, experiment_id):
     assert [t.info.trace_id for t in late] == [i for i in newest_first if infos[i].request_time > cut]
     assert ids[4] in [t.info.trace_id for t in late] and ids[0] not in [t.info.trace_id for t in late]
 
-    page1 = client.search_traces(locations=[experiment_id], max_results=2, include_spans=False)
-    page2 = client.search_traces(locations=[experiment_id], max_results=2, page_token=page1.token,
+    page1 = client.search_traces(**_in(experiment_id), max_results=2, include_spans=False)
+    page2 = client.search_traces(**_in(experiment_id), max_results=2, page_token=page1.token,
                                  include_spans=False)
-    page3 = client.search_traces(locations=[experiment_id], max_results=2, page_token=page2.token,
+    page3 = client.search_traces(**_in(experiment_id), max_results=2, page_token=page2.token,
                                  include_spans=False)
     seen = [t.info.trace_id for t in page1 + page2 + page3]
     assert seen == newest_first and len(seen) == 6 and page3.token is None
@@ -152,7 +167,7 @@ def test_delete_traces_by_ids_and_by_time(mlemu, experiment_id):
     cut = mlflow.get_trace(ids[1]).info.request_time
     older = [i for i in ids[1:] if mlflow.get_trace(i).info.request_time <= cut]
     assert client.delete_traces(experiment_id, max_timestamp_millis=cut, max_traces=10) == len(older)
-    left = {t.info.trace_id for t in client.search_traces(locations=[experiment_id])}
+    left = {t.info.trace_id for t in client.search_traces(**_in(experiment_id))}
     assert left == set(ids[1:]) - set(older) and ids[3] in left
     assert mlflow.get_trace(ids[0]) is None
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from mlemu.toolkit.client_versions import satisfies
+
 mlflow = pytest.importorskip("mlflow")
+if not satisfies("mlflow>=2.14"):  # the decorators below run at import
+    pytest.skip(f"tracing is mlflow 2.14's (2.13's preview is not emulated; 2.9-2.12 have none); "
+                f"mlflow {mlflow.__version__} installed", allow_module_level=True)
 from mlflow import MlflowClient  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not mlflow.__version__.startswith("2."),

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from mlemu.toolkit.client_versions import requires
+
 mlflow = pytest.importorskip("mlflow")
 pytestmark = pytest.mark.skipif(not mlflow.__version__.startswith("3."),
                                 reason="Unity Catalog trace storage is an mlflow 3 feature")
 pytest.importorskip("opentelemetry.proto")
+pytestmark = [pytestmark, requires("mlflow>=3.12", "set_experiment(trace_location=UnityCatalog(...)): mlflow 3.8.1 "
+                                   "has no mlflow.entities.trace_location.UnityCatalog")]
 
 
 @mlflow.trace(name="pipeline")
