@@ -125,3 +125,49 @@ def test_spark_jobs_do_not_move_virtual_time(spark, mlemu):
     mlemu.clock.freeze(1_700_000_000_000)
     assert spark.range(10).count() == 10
     assert mlemu.clock.now_ms() == 1_700_000_000_000
+
+
+def _delta_commit(*actions: dict) -> bytes:
+    import json
+    return "\n".join(json.dumps(a) for a in actions).encode()
+
+
+def _parquet(frame) -> bytes:
+    import io
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def test_delta_tables_by_dbfs_path(spark, mlemu):
+    """A Delta table uploaded to DBFS (parquet files and a JSON log) reads by path, through the
+    reader and as ``delta.`path``` in SQL, at its latest snapshot (removed files left out)."""
+    import io
+
+    from databricks.sdk import WorkspaceClient
+    from pyspark.errors import AnalysisException
+
+    w = WorkspaceClient()
+    root = "/datasets/rides"
+    w.dbfs.upload(f"{root}/a.parquet", io.BytesIO(_parquet(pd.DataFrame({"km": [1.5, 2.0]}))))
+    w.dbfs.upload(f"{root}/b.parquet", io.BytesIO(_parquet(pd.DataFrame({"km": [9.0]}))))
+    w.dbfs.upload(f"{root}/c.parquet", io.BytesIO(_parquet(pd.DataFrame({"km": [4.0]}))))
+    meta = {"metaData": {"id": "t", "format": {"provider": "parquet"}, "partitionColumns": [],
+                         "schemaString": "{}", "configuration": {}}}
+    w.dbfs.upload(f"{root}/_delta_log/00000000000000000000.json", io.BytesIO(_delta_commit(
+        {"protocol": {"minReaderVersion": 1, "minWriterVersion": 2}}, meta,
+        {"add": {"path": "a.parquet"}}, {"add": {"path": "b.parquet"}})))
+    w.dbfs.upload(f"{root}/_delta_log/00000000000000000001.json", io.BytesIO(_delta_commit(
+        {"remove": {"path": "b.parquet"}}, {"add": {"path": "c.parquet"}})))
+
+    by_reader = spark.read.format("delta").load(root)
+    assert sorted(r.km for r in by_reader.collect()) == [1.5, 2.0, 4.0]
+    assert spark.read.load(f"dbfs:{root}", format="delta").count() == 3
+    total = spark.sql(f"SELECT sum(km) AS s FROM delta.`dbfs:{root}` WHERE km > 1.6").collect()[0].s
+    assert total == 6.0
+
+    w.dbfs.upload("/datasets/plain/x.parquet", io.BytesIO(_parquet(pd.DataFrame({"km": [1.0]}))))
+    with pytest.raises(AnalysisException, match=r"DELTA_MISSING_DELTA_TABLE.*dbfs:/datasets/plain"):
+        spark.read.format("delta").load("/datasets/plain")
+    with pytest.raises(AnalysisException, match=r"PATH_NOT_FOUND.*dbfs:/datasets/none"):
+        spark.sql("SELECT * FROM delta.`/datasets/none`")
