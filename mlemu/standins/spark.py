@@ -88,7 +88,9 @@ def _view_name(parts: list[str]) -> str:
 
 def _to_spark(spark: Any, full_name: str) -> Any:
     """The table as a Spark DataFrame: with its UC schema when the table declares one (struct,
-    array and map columns, e.g. monitor metric tables), else as Spark infers it from pandas."""
+    array and map columns, e.g. monitor metric tables), else as Spark infers it from pandas with
+    the table's narrow numeric types kept (an INT column stays IntegerType, as Spark on
+    Databricks reads it: a feature lookup compares key types)."""
     from pyspark.sql.types import StructType
 
     table = _uc().get_table(full_name)
@@ -99,7 +101,21 @@ def _to_spark(spark: Any, full_name: str) -> Any:
         rows = [tuple(_integral(_plain(v)) if whole else _plain(v) for v, whole in zip(row, integral))
                 for row in frame.itertuples(index=False, name=None)]
         return spark.createDataFrame(rows, schema)
-    return spark.createDataFrame(frame)
+    df = spark.createDataFrame(frame)
+    narrow = {c.name: t for c in table.columns if (t := _narrow_type(c.type_json)) is not None}
+    if narrow:  # pandas' inference widens int32/int16/float32 columns: give back the table's type
+        df = df.select(*[df[n].cast(narrow[n]).alias(n) if n in narrow else df[n] for n in df.columns])
+    return df
+
+
+def _narrow_type(type_json: str | None) -> str | None:
+    """The Spark type of a column whose UC type is narrower than pandas' inference gives."""
+    import json
+
+    if not type_json:
+        return None
+    kind = json.loads(type_json).get("type")
+    return kind if kind in ("integer", "short", "byte", "float") else None
 
 
 def _integral(value: Any) -> Any:

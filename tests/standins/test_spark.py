@@ -171,3 +171,14 @@ def test_delta_tables_by_dbfs_path(spark, mlemu):
         spark.read.format("delta").load("/datasets/plain")
     with pytest.raises(AnalysisException, match=r"PATH_NOT_FOUND.*dbfs:/datasets/none"):
         spark.sql("SELECT * FROM delta.`/datasets/none`")
+
+
+def test_uc_column_types_survive_the_bridge(spark, mlemu, make_catalog, make_schema, make_table):
+    """An INT column reads as IntegerType (not pandas' inference, LONG), so a feature lookup
+    that compares key types accepts a table written with INT keys."""
+    make_schema(make_catalog("typed"), "s")
+    make_table("typed.s.trips", pd.DataFrame({"zip": pd.array([10001, 10002], dtype="int32"),
+                                              "km": [1.5, 2.5]}))
+    types = dict(spark.table("typed.s.trips").dtypes)
+    assert types == {"zip": "int", "km": "double"}
+    assert dict(spark.sql("SELECT zip FROM typed.s.trips").dtypes) == {"zip": "int"}
