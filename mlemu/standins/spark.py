@@ -95,7 +95,8 @@ def _to_spark(spark: Any, full_name: str) -> Any:
 
     table = _uc().get_table(full_name)
     frame = _uc().read_table(full_name)
-    if frame.empty or table.declared_columns is not None:
+    if frame.empty or table.declared_columns is not None or frame.isna().all().any():
+        # (a column of nulls only: Spark cannot infer its type from pandas, the table knows it)
         schema = StructType.fromJson(_struct(full_name))
         integral = [f.dataType.typeName() in ("long", "integer", "short", "byte") for f in schema.fields]
         rows = [tuple(_integral(_plain(v)) if whole else _plain(v) for v, whole in zip(row, integral))

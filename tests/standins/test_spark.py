@@ -182,3 +182,14 @@ def test_uc_column_types_survive_the_bridge(spark, mlemu, make_catalog, make_sch
     types = dict(spark.table("typed.s.trips").dtypes)
     assert types == {"zip": "int", "km": "double"}
     assert dict(spark.sql("SELECT zip FROM typed.s.trips").dtypes) == {"zip": "int"}
+
+
+def test_a_column_of_nulls_reads_with_its_table_type(spark, mlemu, make_catalog, make_schema, make_table):
+    """Spark cannot infer a type from nulls only; the table's column type is used (as a
+    monitor's profile metrics table has ``slice_key`` null on its whole-table rows)."""
+    make_schema(make_catalog("nulls"), "s")
+    make_table("nulls.s.metrics", pd.DataFrame({"slice_key": pd.Series([None, None], dtype="string"),
+                                                "rmse": [1.0, 3.0]}))
+    rows = spark.sql("SELECT count(*) AS n, max(rmse) AS m FROM nulls.s.metrics WHERE slice_key IS NULL").collect()
+    assert (rows[0].n, rows[0].m) == (2, 3.0)
+    assert dict(spark.table("nulls.s.metrics").dtypes)["slice_key"] == "string"
