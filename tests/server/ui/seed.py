@@ -1,13 +1,14 @@
 """A workspace worth looking at, made with the real clients: an experiment with two runs
 (params, tags, a metric history, a text and an image artifact, a logged sklearn model), a
 trace (mlflow 3), the model registered in Unity Catalog (with an alias) and in the workspace
-registry."""
+registry, and a prompt in Unity Catalog with a text and a chat version (mlflow 3)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 EXPERIMENT = "/Shared/ui-demo"
 UC_MODEL = "main.default.churn_model"
+PROMPT = "main.default.greeting"
 WS_MODEL = "churn-workspace-model"
 
 
@@ -19,6 +20,7 @@ class Seeded:
     model_id: str | None     # the logged model (mlflow 3), None on mlflow 2
     uc_model: str
     ws_model: str
+    prompt: str | None = None  # a prompt in Unity Catalog (mlflow 3)
 
 
 def seed(trained_model) -> Seeded:  # type: ignore[no-untyped-def]
@@ -56,7 +58,12 @@ def seed(trained_model) -> Seeded:  # type: ignore[no-untyped-def]
         mlflow.register_model(f"runs:/{run.info.run_id}/model", WS_MODEL)
     finally:
         mlflow.set_registry_uri(previous)
-    return Seeded(exp_id, run.info.run_id, other.info.run_id, model_id, UC_MODEL, WS_MODEL)
+    prompt = None
+    if _mlflow3():
+        mlflow.genai.register_prompt(PROMPT, "Hello {{name}}!", commit_message="first")
+        mlflow.genai.register_prompt(PROMPT, [{"role": "user", "content": "Hi {{name}}"}])
+        prompt = PROMPT
+    return Seeded(exp_id, run.info.run_id, other.info.run_id, model_id, UC_MODEL, WS_MODEL, prompt)
 
 
 def _trace() -> None:

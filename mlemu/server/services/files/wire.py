@@ -7,15 +7,16 @@ import re
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from mlemu.server.wire.fields import WireArgs
 from mlemu.server.core.errors import ApiError, invalid
 from mlemu.server.core.storage import FileInfo
 
 OCTET_STREAM = "application/octet-stream"
 
 
-class CreateUrlArgs(BaseModel):
+class CreateUrlArgs(WireArgs):
     """``create-download-url`` / ``create-upload-url``: the SDK sends query parameters,
     mlflow's pre-signed repository a JSON body; the app merges both."""
 
@@ -24,7 +25,7 @@ class CreateUrlArgs(BaseModel):
     expire_time: Optional[str] = None
 
 
-class ListDirectoryArgs(BaseModel):
+class ListDirectoryArgs(WireArgs):
     model_config = ConfigDict(extra="ignore", defer_build=True)
     page_size: Optional[int] = None
     page_token: Optional[str] = None

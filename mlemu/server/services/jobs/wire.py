@@ -13,9 +13,10 @@ import html
 import json
 from typing import TYPE_CHECKING, Any, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from mlemu.server.core.errors import invalid
+from mlemu.server.wire.fields import WireArgs
 from mlemu.server.services.jobs.runs import STATUS_STATE, JobRun, RunState, TaskRun
 
 if TYPE_CHECKING:
@@ -28,14 +29,14 @@ LIST_JOBS_MAX, LIST_JOBS_DEFAULT = 100, 20
 LIST_RUNS_MAX, LIST_RUNS_DEFAULT = 25, 20
 
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Args(WireArgs):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
-class _Open(BaseModel):
+class _Open(WireArgs):
     """A body whose other fields are kept (job settings)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     def raw(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)

@@ -6,7 +6,7 @@ models and runs when the Files API is unavailable or disabled
 from __future__ import annotations
 
 from mlemu.server.wire.service import Service
-from mlemu.server.services.mlflow_artifacts.state import MlflowArtifacts
+from mlemu.server.services.mlflow_artifacts.state import MlflowArtifacts, relative_path
 from mlemu.server.services.mlflow_artifacts.wire import (
     ListArtifactsArgs, ListModelArtifactsArgs, ModelCredentialsArgs, RunCredentialsArgs, credential_info,
     file_info)
@@ -48,6 +48,7 @@ def credentials_for_read(req: Request) -> dict:
 def list_artifacts(req: Request) -> dict:
     a = req.args
     svc = req.ws.mlflow_artifacts
+    relative_path(a.path)  # a bad path is refused before the run is looked up
     root = svc.run_root(a.run_id or a.run_uuid)
     entries, token = svc.list(root, a.path, a.page_token)
     return page_body("files", [file_info(e) for e in entries], token, root_uri=root.uri)

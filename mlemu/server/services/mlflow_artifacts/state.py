@@ -47,12 +47,12 @@ class ArtifactEntry:
 
 
 def relative_path(path: str | None, name: str = "path") -> str:
-    """A clean artifact path relative to the root ("" for the root); ``..`` is refused."""
+    """A clean artifact path relative to the root ("" for the root); ``..`` is refused, in
+    mlflow's server's words ("Invalid path")."""
     p = (path or "").replace("\\", "/")
     segments = [s for s in p.split("/") if s and s != "."]
     if any(s == ".." for s in segments) or "\x00" in p:
-        raise invalid(f"Invalid value {path!r} for parameter '{name}': artifact paths must stay "
-                      "inside the artifact root.")
+        raise invalid("Invalid path")
     return "/".join(segments)
 
 

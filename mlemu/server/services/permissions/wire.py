@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from mlemu.server.wire.fields import WireArgs
 from mlemu.server.services.permissions.state import Grant, ObjectType
 
 
-class AccessControlArgs(BaseModel):
+class AccessControlArgs(WireArgs):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
     access_control_list: list[dict[str, Any]] = []

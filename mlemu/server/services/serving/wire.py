@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from mlemu.server.wire.fields import WireArgs
 
 if TYPE_CHECKING:
     from mlemu.server.services.serving.config import AutoCapture, EndpointConfig, ServedEntity
     from mlemu.server.services.serving.state import Endpoint
 
 
-class _Args(BaseModel):
+class _Args(WireArgs):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
 

@@ -8,8 +8,9 @@ import io
 import json
 from typing import TYPE_CHECKING, Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from mlemu.server.wire.fields import WireArgs
 from mlemu.server.services.sql.types import SparkType, value_text
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 STATEMENTS = "/api/2.0/sql/statements"
 
 
-class _Args(BaseModel):
+class _Args(WireArgs):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
 

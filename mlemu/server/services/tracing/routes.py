@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from mlemu.server.core.errors import invalid
 from mlemu.server.services.mlflow_artifacts.wire import credential_info
-from mlemu.server.services.tracing import wire
+from mlemu.server.services.tracing import metrics, wire
 from mlemu.server.services.tracing.state import Trace, Tracing
+from mlemu.server.services.unity_catalog.paging import page_size, paginate
 from mlemu.server.wire.paging import page_body
 from mlemu.server.wire.request import Request
 from mlemu.server.wire.routing import RouteTable
@@ -42,6 +43,25 @@ def _v3(t: Trace) -> dict:
 def start_trace_v3(req: Request) -> dict:
     trace = wire.trace_from_v3((req.args.trace or {}).get("trace_info"))
     return _v3(_svc(req).start_trace_v3(trace))
+
+
+@routes.post(f"{V3}/metrics", "query-trace-metrics", body=wire.QueryTraceMetrics,
+             client_calls=("MLflow UI: experiment Overview charts (3.x)",))
+def query_trace_metrics(req: Request) -> dict:
+    """Aggregations over the experiments' traces, spans or assessments (:mod:`.metrics`)."""
+    a = req.args
+    if not a.metric_name:
+        raise invalid("Missing value for required parameter 'metric_name'.")
+    if a.view_type is None:
+        raise invalid("Missing value for required parameter 'view_type'.")
+    view = metrics.enum_name(a.view_type, metrics.VIEW_NUMBERS, "view_type")
+    points = metrics.query(_svc(req), a.experiment_ids, view, a.metric_name,
+                           metrics.parse_aggregations(a.aggregations), a.dimensions, a.filters,
+                           a.time_interval_seconds, a.start_time_ms, a.end_time_ms)
+    size = page_size(a.max_results, unset=metrics.MAX_RESULTS, zero=metrics.MAX_RESULTS,
+                     cap=metrics.MAX_RESULTS)
+    chunk, token = paginate(points, size, a.page_token)
+    return page_body("data_points", chunk, token)
 
 
 @routes.get(f"{V3}/<trace_id>", "get-trace-info-v3", body=wire.TraceIdArgs,

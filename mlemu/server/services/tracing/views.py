@@ -81,7 +81,8 @@ def _view(t: "Trace", data: bytes | None, spans: list[SpanView] | None = None,
                      [dict(a) for a in t.assessments.values()], spans, location)
 
 
-def _decoded(value: Any) -> Any:
+def decoded(value: Any) -> Any:
+    """A span attribute's value: mlflow writes each one JSON-encoded."""
     if isinstance(value, str):
         try:
             return json.loads(value)
@@ -101,7 +102,7 @@ def _hex_id(value: Any) -> str:
 
 
 def _span(s: dict[str, Any]) -> SpanView:
-    attrs = {k: _decoded(v) for k, v in (s.get("attributes") or {}).items()}
+    attrs = {k: decoded(v) for k, v in (s.get("attributes") or {}).items()}
     if "context" in s:  # mlflow 2.22 layout
         span_id, parent = s["context"].get("span_id", ""), s.get("parent_id")
         status = s.get("status_code", "UNSET")
@@ -117,7 +118,7 @@ def _span(s: dict[str, Any]) -> SpanView:
 
 def _otlp_span(s: dict[str, Any]) -> SpanView:
     """A span in OTLP proto JSON (typed attribute values; JSON strings are decoded too)."""
-    attrs = {kv["key"]: _decoded(any_value(kv.get("value", {}))) for kv in s.get("attributes", [])}
+    attrs = {kv["key"]: decoded(any_value(kv.get("value", {}))) for kv in s.get("attributes", [])}
     status = str((s.get("status") or {}).get("code", "STATUS_CODE_UNSET")).replace("STATUS_CODE_", "")
     end = s.get("end_time_unix_nano")
     return SpanView(str(s.get("name")), _hex_id(s.get("span_id")), _hex_id(s.get("parent_span_id")) or None,

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from mlemu.server.wire.fields import WireArgs
 from mlemu.server.core.errors import invalid
 from mlemu.server.services.tracing.state import Trace
 
 
-class _Args(BaseModel):
+class _Args(WireArgs):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
@@ -46,6 +47,22 @@ class SearchTracesV3(_Args):
     filter: Optional[str] = None
     max_results: Optional[int] = None
     order_by: list[str] = []
+    page_token: Optional[str] = None
+
+
+class QueryTraceMetrics(_Args):
+    """``traces/metrics``: the view, metric and aggregations are required (checked by the state)."""
+
+    experiment_ids: list[str] = []
+    view_type: Optional[Union[str, int]] = None
+    metric_name: Optional[str] = None
+    aggregations: list[dict[str, Any]] = []
+    dimensions: list[str] = []
+    filters: list[str] = []
+    time_interval_seconds: Optional[int] = None
+    start_time_ms: Optional[int] = None
+    end_time_ms: Optional[int] = None
+    max_results: Optional[int] = None
     page_token: Optional[str] = None
 
 
@@ -72,7 +89,7 @@ class DataCredentialsArgs(_Args):
 
 class AssessmentBody(_Args):
     assessment: dict[str, Any]
-    update_mask: Optional[Any] = None
+    update_mask: Optional[Union[str, dict[str, Any]]] = None  # FieldMask: "a,b" or {"paths": [...]}
 
 
 # -- v2 requests ---------------------------------------------------------------------------

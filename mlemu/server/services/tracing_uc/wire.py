@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from mlemu.server.wire.fields import WireArgs
 from mlemu.server.core.errors import ApiError, bad_request, invalid
 from mlemu.server.services.tracing import wire as v3
 from mlemu.server.services.tracing.state import Trace
@@ -16,7 +17,7 @@ from mlemu.server.services.tracing.views import any_value
 from mlemu.server.services.tracing_uc.state import IngestedSpan, UcLocation
 
 
-class _Args(BaseModel):
+class _Args(WireArgs):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
 

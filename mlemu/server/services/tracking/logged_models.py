@@ -146,6 +146,13 @@ class LoggedModels:
         query = srch.fingerprint("logged-models", sorted(exp_ids), filter, [dict(o) for o in order_by or ()], ds)
         return srch.paginate(found, page_token, max_results, query)
 
+    def logged_model_of_run(self, run_id: str, name: str) -> LoggedModel | None:
+        """The newest active logged model called ``name`` that run ``run_id`` produced: what
+        mlflow 3 reads ``runs:/<run_id>/<name>`` as when the run has no such artifact."""
+        found = [m for m in self._models.values()
+                 if m.info.source_run_id == run_id and m.info.name == name and m.info.lifecycle_stage == ACTIVE]
+        return max(found, key=lambda m: (m.info.creation_timestamp_ms, m.info.model_id), default=None)
+
     # -- helpers ---------------------------------------------------------------------------
     def _attach_model_metric(self, run_id: str, metric: Metric) -> None:
         model = self._models.get(metric.model_id or "")

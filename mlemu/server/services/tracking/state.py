@@ -359,6 +359,8 @@ class Tracking(LoggedModels):
         if len(run_ids) > v.BULK_INTERVAL_MAX_RUNS:
             raise invalid(f"GetMetricHistoryBulkInterval request must specify at most "
                           f"{v.BULK_INTERVAL_MAX_RUNS} run_ids. Received {len(run_ids)} run_ids.")
+        if not key:  # every parameter is checked before any run is looked up
+            raise invalid("Missing value for required parameter 'metric_key'.")
         max_results = max_results if max_results is not None else v.BULK_INTERVAL_MAX_RESULTS
         if not 1 <= max_results <= v.BULK_INTERVAL_MAX_RESULTS:
             raise invalid(f"max_results must be between 1 and {v.BULK_INTERVAL_MAX_RESULTS}.")

@@ -6,15 +6,16 @@ values are numbers, enums are their names.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
 from mlemu.server.core.errors import invalid
 from mlemu.server.wire import jsonenc
 from mlemu.server.services.tracking.entities import (
     DatasetInput, Experiment, LoggedModel, Metric, Run, RunInfo,
 )
+from mlemu.server.wire.fields import WireArgs
 
 # -- enums (names, or the proto numbers some clients send) ----------------------------------------
 _VIEW_TYPES = {1: "ACTIVE_ONLY", 2: "DELETED_ONLY", 3: "ALL"}
@@ -32,34 +33,24 @@ def _enum(value: Any, numbers: dict[int, str]) -> str | None:
     return str(value)
 
 
-def _id_text(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-def _not_bool(value: Any) -> Any:
-    # Protobuf JSON (what Databricks parses) has no true/false for numbers; pydantic's lax
-    # mode would read them as 1 and 0.
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not a number")
-    return value
-
-
 #: A proto int64: a JSON number or a decimal string, within 64 bits (2**64 is refused, not echoed).
-Int64 = Annotated[int, BeforeValidator(_not_bool), Field(ge=-(2**63), le=2**63 - 1)]
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 #: A proto double: a number, or "NaN"/"Infinity" strings as protobuf JSON writes them.
-Double = Annotated[float, BeforeValidator(_not_bool)]
+Double = float
+#: A proto enum: its name or its number (booleans and objects are refused by ``WireArgs``).
+ProtoEnum = Union[str, int]
 
-#: An experiment id: a string on the wire, though some clients send the number.
-ExpId = Annotated[str, BeforeValidator(_id_text)]
+#: An experiment id: a string on the wire (mlflow's server refuses a number too).
+ExpId = str
 
 
-class _Args(BaseModel):
+class _Args(WireArgs):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class KeyValue(_Args):
     key: str | None = None
-    value: Any = None
+    value: str | None = None
 
 
 def pairs(items: list[KeyValue]) -> list[tuple[Any, Any]]:
@@ -88,7 +79,7 @@ class RestoreRunsArgs(ExperimentIdArgs):
 
 
 class ListExperimentsArgs(_Args):
-    view_type: Any = None
+    view_type: ProtoEnum | None = None
     max_results: int | None = None
     page_token: str | None = None
 
@@ -106,7 +97,7 @@ class SearchExperimentsArgs(_Args):
     page_token: str | None = None
     filter: str | None = None
     order_by: list[str] = []
-    view_type: Any = None
+    view_type: ProtoEnum | None = None
 
     @property
     def view(self) -> str | None:
@@ -121,7 +112,7 @@ class UpdateExperimentArgs(_Args):
 class SetExperimentTagArgs(_Args):
     experiment_id: ExpId
     key: str
-    value: Any
+    value: str
 
 
 class DeleteExperimentTagArgs(_Args):
@@ -153,7 +144,7 @@ class CreateRunArgs(_Args):
 
 
 class UpdateRunArgs(RunRef):
-    status: Any = None
+    status: ProtoEnum | None = None
     end_time: Int64 | None = None
     run_name: str | None = None
 
@@ -173,17 +164,10 @@ class LogMetricArgs(RunRef):
 
 
 class _KeyValueArgs(RunRef):
-    """A key and a value that must be present (any JSON scalar; stringified by the state)."""
+    """A key and a value that must be present (a JSON string, as proto3 JSON requires)."""
 
     key: str
-    value: Any
-
-    @field_validator("value")
-    @classmethod
-    def _present(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("value is required")
-        return value
+    value: str
 
 
 class LogParamArgs(_KeyValueArgs):
@@ -237,7 +221,7 @@ class BulkIntervalArgs(_Args):
 class SearchRunsArgs(_Args):
     experiment_ids: list[ExpId] = []
     filter: str | None = None
-    run_view_type: Any = None
+    run_view_type: ProtoEnum | None = None
     max_results: Int64 | None = None
     order_by: list[str] = []
     page_token: str | None = None
@@ -305,7 +289,7 @@ class GetLoggedModelArgs(_Args):
 
 
 class FinalizeLoggedModelArgs(_Args):
-    status: Any = None
+    status: ProtoEnum | None = None
 
     @property
     def status_name(self) -> str:

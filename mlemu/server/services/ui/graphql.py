@@ -46,7 +46,14 @@ def execute(query: str, variables: Mapping[str, Any] | None, operation_name: str
     if len(ops) != 1:
         return {"data": None, "errors": [{"message": f"Unknown or ambiguous operation {operation_name!r}."}]}
     op = ops[0]
-    if op.operation != OperationType.QUERY:
+    root = "Query"
+    if op.operation == OperationType.MUTATION:
+        # mlflow's schema lists two reads as mutations (POST-backed); mlemu answers only those.
+        root = "Mutation"
+        resolvers = {k.split(":", 1)[1]: r for k, r in resolvers.items() if k.startswith("mutation:")}
+    elif op.operation == OperationType.QUERY:
+        resolvers = {k: r for k, r in resolvers.items() if not k.startswith("mutation:")}
+    else:
         return {"data": None, "errors": [{"message": "Only queries are supported by mlemu."}]}
     projector = _Projector(doc)
     variables = dict(variables or {})
@@ -56,12 +63,12 @@ def execute(query: str, variables: Mapping[str, Any] | None, operation_name: str
         name = field.name.value
         key = field.alias.value if field.alias else name
         if name == "__typename":
-            data[key] = "Query"
+            data[key] = root
             continue
         resolver = resolvers.get(name)
         if resolver is None:
             data[key] = None
-            errors.append({"message": f"Cannot query field '{name}' on type 'Query'.", "path": [key]})
+            errors.append({"message": f"Cannot query field '{name}' on type '{root}'.", "path": [key]})
             continue
         args = {a.name.value: value_from_ast_untyped(a.value, variables) for a in field.arguments}
         data[key] = projector.project(resolver(args), field.selection_set)

@@ -5,7 +5,8 @@
 * ``GET /get-artifact``, ``/model-versions/get-artifact``, logged-model ``artifacts/files``,
   ``get-trace-artifact`` (a trace's spans): file downloads (:mod:`.downloads`);
 * ``server-info``, ``ui-telemetry`` (disabled), ``gateway-proxy`` (no endpoints),
-  ``experiments/search-datasets``;
+  ``experiments/search-datasets``; the 3.x assistant panel's ``assistant/config`` and
+  ``assistant/providers`` (no provider) and ``datasets/search`` (no managed evaluation datasets);
 * the registry paths the UI reads and edits (descriptions, tags, aliases), over both
   registries (:mod:`.registry_view`), and ``experiments/search`` with the UI's
   ``max_results=20000`` clamped to the page cap.
@@ -18,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlemu.server.core.errors import ApiError, invalid
+from mlemu.server.services.mlflow_artifacts.state import relative_path
 from mlemu.server.services.registry import wire as uc_wire
 from mlemu.server.services.tracking import validation
 from mlemu.server.services.tracking import wire as tw
@@ -34,6 +36,8 @@ routes = RouteTable("ui")
 A2 = "/ajax-api/2.0/mlflow"
 A3 = "/ajax-api/3.0/mlflow"
 UI = "MLflow UI"
+#: Experiments one ``experiments/search-datasets`` request may name (mlflow's server's limit).
+SEARCH_DATASETS_MAX_EXPERIMENTS = 20
 
 
 # == GraphQL ================================================================================
@@ -53,6 +57,7 @@ def graphql_query(req: Request) -> dict:
             client_calls=(f"{UI}: run artifacts (file preview)",))
 def get_artifact(req: Request) -> Any:
     a = req.args
+    relative_path(a.path)  # a bad path is refused before the run is looked up
     root = req.ws.mlflow_artifacts.run_root(a.run_id or a.run_uuid or "")
     return downloads.file_reply(req.ws, root.namespace, root.path, a.path)
 
@@ -82,6 +87,7 @@ def get_trace_artifact(req: Request) -> Any:
             client_calls=(f"{UI}: model version page (MLmodel, schema)",))
 def get_version_artifact(req: Request) -> Any:
     a = req.args
+    relative_path(a.path)
     namespace, root = registry_view.version_files(req.ws, a.name, a.version)
     return downloads.file_reply(req.ws, namespace, root, a.path)
 
@@ -121,6 +127,25 @@ def gateway_proxy(req: Request) -> dict:
     return {"endpoints": []}
 
 
+# == features a Databricks workspace does not offer through this UI =========================
+@routes.get(f"{A3}/assistant/config", "assistant.config", client_calls=(f"{UI}: every page (3.x)",))
+def assistant_config(req: Request) -> dict:
+    """mlflow's local assistant: no provider is configured, so the panel offers nothing."""
+    return {"providers": {}, "projects": {}, "remote_access_allowed": False}
+
+
+@routes.get(f"{A3}/assistant/providers", "assistant.providers", client_calls=(f"{UI}: every page (3.x)",))
+def assistant_providers(req: Request) -> dict:
+    return {"providers": [], "resolved": None, "gateway_vendor_options": {}}
+
+
+@routes.post(f"{A3}/datasets/search", "datasets.search", body=w.SearchDatasetsArgs,
+             client_calls=(f"{UI}: traces page, evaluation datasets (3.x)",))
+def search_evaluation_datasets(req: Request) -> dict:
+    """Managed evaluation datasets (mlflow's SQL-store feature) are not kept: none match."""
+    return {}
+
+
 # == tracking views =========================================================================
 @routes.get(f"{A2}/experiments/search", "experiments.search", body=w.SearchExperimentsArgs,
             client_calls=(f"{UI}: experiment list (max_results=20000 in 2.x)",))
@@ -132,20 +157,40 @@ def search_experiments(req: Request) -> dict:
     return page_body("experiments", [tw.experiment_out(e) for e in found], token)
 
 
+@routes.get(f"{A2}/metrics/get-history-bulk", "metrics.get-history-bulk", body=w.HistoryBulkArgs,
+            client_calls=(f"{UI}: metric page, run comparison charts",))
+def get_metric_history_bulk(req: Request) -> dict:
+    """One metric's full history for up to 100 runs (``run_id`` repeated), by run id then time."""
+    a = req.args
+    if not a.run_id:
+        raise invalid("GetMetricHistoryBulk request must specify at least one run_id.")
+    if len(a.run_id) > validation.BULK_INTERVAL_MAX_RUNS:
+        raise invalid(f"GetMetricHistoryBulk request cannot specify more than {validation.BULK_INTERVAL_MAX_RUNS}"
+                      f" run_ids. Received {len(a.run_id)} run_ids.")
+    if a.metric_key is None:
+        raise invalid("GetMetricHistoryBulk request must specify a metric_key.")
+    size = min(a.max_results or validation.METRIC_HISTORY_PAGE_MAX, validation.METRIC_HISTORY_PAGE_MAX)
+    metrics = []
+    for run_id in sorted(a.run_id):
+        found, _ = req.ws.tracking.get_metric_history(run_id, a.metric_key, size)
+        metrics += [tw.metric_out(m, run_id) for m in found]
+    return {"metrics": metrics}
+
+
 @routes.post(f"{A2}/experiments/search-datasets", "experiments.search-datasets",
              body=w.SearchDatasetsArgs, client_calls=(f"{UI}: run table dataset filter",))
 def search_datasets(req: Request) -> dict:
-    """The distinct datasets the experiments' active runs used, with their context tag."""
-    tracking = req.ws.tracking
-    seen: dict[tuple[str, str, str, str], None] = {}
-    for experiment_id in req.args.experiment_ids:
-        runs, _ = tracking.search_runs([experiment_id], None, "ACTIVE_ONLY", validation.SEARCH_RUNS_MAX)
-        for run in runs:
-            for d in run.dataset_inputs:
-                seen[(experiment_id, d.name, d.digest, d.tags.get("mlflow.data.context", ""))] = None
-    return {"dataset_summaries": [
-        {"experiment_id": e, "name": n, "digest": g, **({"context": c} if c else {})}
-        for e, n, g, c in seen]}
+    """The distinct datasets the experiments' active runs used, with their context tag.
+    One to 20 experiment ids, each a decimal integer, as mlflow's server checks them."""
+    ids = req.args.experiment_ids
+    if not ids:
+        raise invalid("SearchDatasets request must specify at least one experiment_id.")
+    if len(ids) > SEARCH_DATASETS_MAX_EXPERIMENTS:
+        raise invalid(f"SearchDatasets request cannot specify more than {SEARCH_DATASETS_MAX_EXPERIMENTS}"
+                      f" experiment_ids. Received {len(ids)} experiment_ids.")
+    for experiment_id in ids:
+        validation.check_experiment_id(experiment_id)
+    return {"dataset_summaries": resolvers.dataset_summaries(req.ws, ids)}
 
 
 # == registry views =========================================================================

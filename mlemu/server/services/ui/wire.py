@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from mlemu.server.wire.fields import WireArgs
 
 
-class _Args(BaseModel):
+class _Args(WireArgs):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
@@ -35,6 +37,12 @@ class VersionArtifactArgs(_Args):
 
 class ModelArtifactArgs(_Args):
     artifact_file_path: Optional[str] = None
+
+
+class HistoryBulkArgs(_Args):
+    run_id: list[str] = []
+    metric_key: Optional[str] = None
+    max_results: Optional[int] = None
 
 
 class SearchDatasetsArgs(_Args):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from mlemu.server.wire.fields import WireArgs
 
 if TYPE_CHECKING:
     from mlemu.server.services.unity_catalog.state import Catalog, Schema, Table, UnityCatalog
 
 
-class _Args(BaseModel):
+class _Args(WireArgs):
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
 

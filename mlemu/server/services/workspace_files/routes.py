@@ -6,8 +6,9 @@ import binascii
 import io
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from mlemu.server.wire.fields import WireArgs
 from mlemu.server.core.errors import invalid
 from mlemu.server.wire.app import validation_error
 from mlemu.server.wire.request import Reply
@@ -20,11 +21,11 @@ from mlemu.server.wire.routing import RouteTable
 routes = RouteTable("workspace")
 
 
-class PathArgs(BaseModel):
+class PathArgs(WireArgs):
     path: str
 
 
-class DeleteArgs(BaseModel):
+class DeleteArgs(WireArgs):
     path: str
     recursive: bool = False
 
@@ -56,7 +57,7 @@ def delete(req: Request) -> dict:
     return {}
 
 
-class ImportArgs(BaseModel):
+class ImportArgs(WireArgs):
     path: str
     format: str | None = None
     language: str | None = None
@@ -64,7 +65,7 @@ class ImportArgs(BaseModel):
     overwrite: bool = False
 
 
-class ExportArgs(BaseModel):
+class ExportArgs(WireArgs):
     path: str
     format: str | None = None
     direct_download: bool = False

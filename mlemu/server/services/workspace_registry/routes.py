@@ -181,12 +181,12 @@ def delete_version(req: Request) -> dict:
     return {}
 
 
-@routes.get(f"{MV}/search", "model-versions.search", body=wire.SearchArgs,
+@routes.get(f"{MV}/search", "model-versions.search", body=wire.SearchVersions,
             client_calls=("MlflowClient.search_model_versions", "mlflow.search_model_versions",
                           "WorkspaceClient.model_registry.search_model_versions"))
 def search_versions(req: Request) -> dict:
     a = req.args
-    versions = _reg(req).search_versions(search.version_predicate(a.filter))
+    versions = _reg(req).search_versions(search.version_predicate(a.filter), search.version_order(a.order_by))
     size = page_size(a.max_results, unset=VERSIONS_PAGE_CAP, zero=VERSIONS_PAGE_CAP,
                      cap=VERSIONS_PAGE_CAP)
     chunk, token = paginate(versions, size, a.page_token)

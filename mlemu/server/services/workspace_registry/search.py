@@ -4,7 +4,8 @@
 Clauses joined by ``AND``: ``name = | != | LIKE | ILIKE '<value>'`` (``%`` and ``_``
 wildcards), ``tags.<key> = '<value>'`` and, for versions, ``run_id = '<id>'`` /
 ``run_id IN ('<id>', ...)``. ``order_by`` for models takes ``name``, ``timestamp`` /
-``last_updated_timestamp`` with ``ASC``/``DESC``. Anything else is INVALID_PARAMETER_VALUE
+``last_updated_timestamp``, for versions ``name``, ``version_number``, ``creation_timestamp``,
+``last_updated_timestamp`` and ``current_stage``, each with ``ASC``/``DESC``. Anything else is INVALID_PARAMETER_VALUE
 (never a silent empty result). Tokens are the same as the UC registry's filters.
 """
 from __future__ import annotations
@@ -51,23 +52,57 @@ def version_predicate(filter_string: str | None) -> Callable[[Any], bool]:
 
 def model_order(order_by: list[str]) -> Callable[[list[Any]], list[Any]]:
     """A sort over registered models; by name when no ``order_by`` is given."""
+    keys = _order_keys(order_by, _MODEL_ORDER, "registered models can be ordered by name, timestamp "
+                       "or last_updated_timestamp")
+    if not any(k == "name" for k, _ in keys):
+        keys.append(("name", False))
+    return _sorter(keys)
+
+
+def version_order(order_by: list[str]) -> Callable[[list[Any]], list[Any]]:
+    """A sort over model versions. Without ``order_by``: last updated first; ties (and every
+    given order) end by name ascending, then version descending, as Databricks documents."""
+    keys = _order_keys(order_by, _VERSION_ORDER, "model versions can be ordered by name, "
+                       "version_number, creation_timestamp, last_updated_timestamp or current_stage")
+    if not keys:
+        keys.append(("last_updated_timestamp", True))
+    if not any(k == "name" for k, _ in keys):
+        keys.append(("name", False))
+    if not any(k == "version" for k, _ in keys):
+        keys.append(("version", True))
+    return _sorter(keys)
+
+
+#: order_by column -> attribute, for models and for versions (``timestamp`` is mlflow's alias).
+_MODEL_ORDER = {"name": "name", "timestamp": "last_updated_timestamp",
+                "last_updated_timestamp": "last_updated_timestamp"}
+_VERSION_ORDER = {"name": "name", "version_number": "version", "version": "version",
+                  "creation_timestamp": "creation_timestamp", "timestamp": "creation_timestamp",
+                  "last_updated_timestamp": "last_updated_timestamp", "current_stage": "current_stage",
+                  "stage": "current_stage"}
+
+
+def _order_keys(order_by: list[str], columns: dict[str, str], allowed: str) -> list[tuple[str, bool]]:
+    """``["name DESC", ...]`` -> ``[("name", True), ...]``; a malformed, unknown or repeated
+    column is INVALID_PARAMETER_VALUE."""
     keys: list[tuple[str, bool]] = []
     for item in order_by or []:
         parts = item.split()
         if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].upper() not in ("ASC", "DESC")):
             raise invalid(f"Invalid order_by clause '{item}'.")
-        column = parts[0].lower()
-        column = "last_updated_timestamp" if column == "timestamp" else column
-        if column not in ("name", "last_updated_timestamp"):
-            raise invalid(f"Invalid order_by clause '{item}': registered models can be ordered by "
-                          "name, timestamp or last_updated_timestamp.")
+        column = columns.get(parts[0].strip("`").lower())
+        if column is None:
+            raise invalid(f"Invalid order_by clause '{item}': {allowed}.")
+        if any(k == column for k, _ in keys):
+            raise invalid(f"`order_by` contains duplicate fields: {list(order_by)}")
         keys.append((column, len(parts) == 2 and parts[1].upper() == "DESC"))
-    if not any(k == "name" for k, _ in keys):
-        keys.append(("name", False))
+    return keys
 
-    def order(models: list[Any]) -> list[Any]:
-        out = list(models)
-        for column, desc in reversed(keys):
+
+def _sorter(keys: list[tuple[str, bool]]) -> Callable[[list[Any]], list[Any]]:
+    def order(items: list[Any]) -> list[Any]:
+        out = list(items)
+        for column, desc in reversed(keys):  # stable sorts, least significant key first
             out.sort(key=lambda m: getattr(m, column), reverse=desc)
         return out
     return order

@@ -279,9 +279,12 @@ class WorkspaceRegistry:
         self._drop_version(mv)
         self._touch(mv.model)
 
-    def search_versions(self, match: Callable[[WsModelVersion], bool]) -> list[WsModelVersion]:
-        """Matching versions, by model name, newest first."""
-        return [mv for m in self.list_models() for mv in m.newest_first() if match(mv)]
+    def search_versions(self, match: Callable[[WsModelVersion], bool],
+                        order: Callable[[list[WsModelVersion]], list[WsModelVersion]] | None = None,
+                        ) -> list[WsModelVersion]:
+        """Matching versions, in ``order`` (default: by model name, newest first)."""
+        found = [mv for m in self.list_models() for mv in m.newest_first() if match(mv)]
+        return order(found) if order is not None else found
 
     def set_version_tag(self, name: str, version: object, key: str, value: str | None) -> None:
         mv = self.get_version(name, version)
@@ -424,41 +427,53 @@ class WorkspaceRegistry:
             return mv
 
     # == helpers ============================================================================
-    def _source_location(self, source: str) -> tuple["Namespace", str]:
-        """Where the files of a version's ``source`` are stored."""
+    def _source_location(self, source: str) -> list[tuple["Namespace", str]]:
+        """Where the files of a version's ``source`` are stored, in copy order (later ones win)."""
         ws = self._ws
         if source.startswith("runs:/"):
             run_id, _, rel = source[len("runs:/"):].partition("/")
             root = ws.mlflow_artifacts.run_root(run_id)
-            return root.namespace, root.storage_path(relative_path(rel))
+            rel = relative_path(rel)
+            found = [(root.namespace, root.storage_path(rel))]
+            # mlflow 3: runs:/<run>/<name>/... also reads the run's logged model <name>, whose
+            # files live under the model, not the run (the model's files win on a clash).
+            name, _, rest = rel.partition("/")
+            model = ws.tracking.logged_model_of_run(run_id, name) if name else None
+            if model is not None:
+                mroot = ws.mlflow_artifacts.model_root(model.info.model_id)
+                found.append((mroot.namespace, mroot.storage_path(rest)))
+            return found
         if source.startswith("models:/"):
             parts = [p for p in source[len("models:/"):].split("/") if p]
             if len(parts) == 1 and parts[0].startswith("m-"):
                 root = ws.mlflow_artifacts.model_root(parts[0])
-                return root.namespace, root.path
+                return [(root.namespace, root.path)]
             if len(parts) >= 2:
                 mv = self.resolve(parts[0], parts[1])
                 rel = relative_path("/".join(parts[2:]))
-                return "dbfs", mv.files_path + (f"/{rel}" if rel else "")
+                return [("dbfs", mv.files_path + (f"/{rel}" if rel else ""))]
             raise invalid(f"Invalid model version source '{source}'.")
         if source.startswith("dbfs:"):
-            return artifact_storage(source)
+            return [artifact_storage(source)]
         raise invalid(f"Invalid model version source '{source}': the workspace registry copies "
                       "model files from runs:/, models:/ or dbfs:/ locations of this workspace.")
 
-    def _copy_files(self, location: tuple["Namespace", str], mv: WsModelVersion) -> str:
+    def _copy_files(self, locations: list[tuple["Namespace", str]], mv: WsModelVersion) -> str:
         """Copy the source's files to the version's storage; the failure message, or ""."""
         storage = self._ws.storage
-        ns, path = location
-        st = storage.stat(ns, path)
-        if st is None:
+        present = [(ns, path, st) for ns, path in locations
+                   if (st := storage.stat(ns, path)) is not None]
+        if not present:
             return f"Failed to copy model files: source {mv.source} does not exist."
-        files = [path] if not st.is_dir else [f.path for f in storage.walk_files(ns, path)]
-        if not files:
+        copied = 0
+        for ns, path, st in present:
+            files = [path] if not st.is_dir else [f.path for f in storage.walk_files(ns, path)]
+            for f in files:
+                rel = f[len(path):].lstrip("/") if st.is_dir else path.rsplit("/", 1)[-1]
+                storage.write("dbfs", f"{mv.files_path}/{rel}", storage.read(ns, f))
+                copied += 1
+        if not copied:
             return f"Failed to copy model files: source {mv.source} is an empty directory."
-        for f in files:
-            rel = f[len(path):].lstrip("/") if st.is_dir else path.rsplit("/", 1)[-1]
-            storage.write("dbfs", f"{mv.files_path}/{rel}", storage.read(ns, f))
         return ""
 
     def _settle(self, model: WsRegisteredModel) -> None:

@@ -41,6 +41,10 @@ class SearchModels(SearchArgs):
     order_by: list[str] = []
 
 
+#: ``model-versions/search`` takes the same parameters (``order_by`` over version columns).
+SearchVersions = SearchModels
+
+
 class ListModels(_Args):
     max_results: Optional[int] = None
     page_token: Optional[str] = None

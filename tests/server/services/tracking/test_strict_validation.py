@@ -80,3 +80,46 @@ def test_dbfs_artifact_location_still_works(mlemu):
 
     exp_id = mlflow.create_experiment("/Shared/loc-ok", artifact_location="dbfs:/custom/place/")
     assert mlflow.get_experiment(exp_id).artifact_location == "dbfs:/custom/place"
+
+
+@pytest.mark.parametrize("value", [41, 4.5, True, {"a": 1}, ["x"]])
+@pytest.mark.parametrize("path,extra", [("/api/2.0/mlflow/runs/set-tag", {}),
+                                        ("/api/2.0/mlflow/runs/log-parameter", {}),
+                                        ("/api/2.0/mlflow/experiments/set-experiment-tag", {"exp": 1})])
+def test_string_fields_refuse_other_json_types(api, mlemu, run_id, path, extra, value):
+    """proto3 JSON: a string field takes only a JSON string (issue 20, item 1); nothing is stored."""
+    target = ({"experiment_id": mlemu.tracking.get_run(run_id).info.experiment_id} if extra
+              else {"run_id": run_id})
+    msg = _refused(api, path, {**target, "key": "k", "value": value})
+    import json
+    assert f"Invalid value {json.dumps(value, separators=(',', ':'))} for parameter 'value' supplied" in msg
+    assert f"Value was of type '{type(value).__name__}'" in msg
+    run = mlemu.tracking.get_run(run_id)
+    assert "k" not in run.data.tags and "k" not in run.data.params
+    assert "k" not in mlemu.tracking.get_experiment(run.info.experiment_id).tags
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"experiment_id": 5}, "experiment_id"),
+    ({"tags": [{"key": "k", "value": 7}]}, "tags[0].value"),
+    ({"run_name": ["a"]}, "run_name"),
+])
+def test_nested_and_id_string_fields_refuse_numbers(api, mlemu, body, field):
+    exp = api.do("POST", "/api/2.0/mlflow/experiments/create", body={"name": "/Shared/strict-ids"})
+    msg = _refused(api, "/api/2.0/mlflow/runs/create", {"experiment_id": exp["experiment_id"], **body})
+    assert f"for parameter '{field}' supplied" in msg
+    assert mlemu.tracking.search_runs([exp["experiment_id"]], None, "ALL", 10, [], None)[0] == []
+
+
+def test_bool_and_number_fields_take_only_their_json_types(api, mlemu, run_id):
+    from databricks.sdk.errors import InvalidParameterValue
+
+    exp_id = mlemu.tracking.get_run(run_id).info.experiment_id
+    msg = _refused(api, "/api/2.0/mlflow/runs/search", {"experiment_ids": [exp_id], "max_results": True})
+    assert "parameter 'max_results'" in msg
+    with pytest.raises(InvalidParameterValue, match="parameter 'run_view_type'"):
+        api.do("POST", "/api/2.0/mlflow/runs/search", body={"experiment_ids": [exp_id], "run_view_type": False})
+    # A decimal string is a valid proto int64 and an enum may be its number.
+    found = api.do("POST", "/api/2.0/mlflow/runs/search",
+                   body={"experiment_ids": [exp_id], "max_results": "5", "run_view_type": 3})
+    assert [r["info"]["run_id"] for r in found["runs"]] == [run_id]

@@ -173,7 +173,8 @@ def test_registry_view_shows_both_registries_with_latest_versions_and_aliases(ui
     assert [m["name"] for m in uc_only["registered_models"]] == [seeded.uc_model]
     prompts = session.get(f"{server.url}/ajax-api/2.0/mlflow/registered-models/search",
                           params={"filter": "tag.mlflow.prompt.is_prompt = 'true'"})
-    assert prompts.status_code == 200 and prompts.json() == {}
+    assert prompts.status_code == 200
+    assert [m["name"] for m in prompts.json().get("registered_models", [])] == [p for p in [seeded.prompt] if p]
     mv = session.get(f"{server.url}/ajax-api/2.0/mlflow/model-versions/get",
                      params={"name": seeded.uc_model, "version": "1"}).json()["model_version"]
     assert mv["aliases"] == [{"alias": "champion", "version": "1"}]
@@ -198,9 +199,9 @@ def test_rest_aliases_server_info_and_unknown_paths(ui):
     datasets = session.post(f"{server.url}/ajax-api/2.0/mlflow/experiments/search-datasets",
                             json={"experiment_ids": [seeded.experiment_id]})
     assert datasets.status_code == 200 and datasets.json() == {"dataset_summaries": []}
-    unknown = session.get(f"{server.url}/ajax-api/3.0/mlflow/assistant/config")
+    unknown = session.get(f"{server.url}/ajax-api/2.0/mlflow/users/current")  # mlflow server 404s it too
     assert unknown.status_code == 404 and unknown.json()["error_code"] == "ENDPOINT_NOT_FOUND"
-    assert "/ajax-api/3.0/mlflow/assistant/config" in unknown.json()["message"]
+    assert "/ajax-api/2.0/mlflow/users/current" in unknown.json()["message"]
     seen = {c.operation for c in server.ws.calls}
     assert {"ui.experiments.search", "tracking.runs.get", "ui.server-info"} <= seen  # journaled
 
@@ -316,3 +317,135 @@ def test_edits_from_the_ui_reach_the_registry_that_holds_the_model(ui):
     assert missing.status_code == 404 and missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     bad_alias = session.post(f"{base}/registered-models/alias", json={"name": uc, "alias": "latest", "version": "1"})
     assert bad_alias.status_code == 400
+
+
+def test_non_finite_metrics_are_null_in_graphql(ui):
+    """A GraphQL Float is finite: NaN and ±Infinity read null, never the REST strings (issue 20, item 4)."""
+    server, session, seeded = ui
+    api = f"{server.url}/api/2.0/mlflow"
+    run_id = session.post(f"{api}/runs/create", json={"experiment_id": seeded.experiment_id}).json()["run"]["info"]["run_id"]
+    for key, value in (("nan", "NaN"), ("inf", "Infinity"), ("ninf", "-Infinity"), ("fine", 0.5)):
+        assert session.post(f"{api}/runs/log-metric", json={"run_id": run_id, "key": key, "value": value,
+                                                               "timestamp": 1, "step": 0}).ok
+    body = _graphql(ui, GET_RUN, "GetRun", {"data": {"runId": run_id}})
+    values = {m["key"]: m["value"] for m in body["data"]["mlflowGetRun"]["run"]["data"]["metrics"]}
+    assert values == {"nan": None, "inf": None, "ninf": None, "fine": 0.5}
+    body = _graphql(ui, BULK_INTERVAL, "GetMetricHistoryBulkInterval",
+                    {"data": {"runIds": [run_id], "metricKey": "nan", "maxResults": 10}})
+    assert [m["value"] for m in body["data"]["mlflowGetMetricHistoryBulkInterval"]["metrics"]] == [None]
+    # REST keeps protobuf JSON's strings.
+    rest = session.get(f"{api}/runs/get", params={"run_id": run_id}).json()["run"]["data"]["metrics"]
+    assert {m["key"]: m["value"] for m in rest}["nan"] == "NaN"
+
+
+@pytest.mark.parametrize("query", [{"run_ids": "123", "metric_key": ""}, {"run_ids": "123"}])
+def test_bulk_interval_checks_its_parameters_before_the_runs(ui, query):
+    server, session, _ = ui
+    r = session.get(f"{server.url}/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval", params=query)
+    assert r.status_code == 400, r.text
+    assert r.json() == {"error_code": "INVALID_PARAMETER_VALUE",
+                        "message": "Missing value for required parameter 'metric_key'."}
+
+
+@pytest.mark.parametrize("body,words", [
+    ({}, "at least one experiment_id"), ({"experiment_ids": []}, "at least one experiment_id"),
+    ({"experiment_ids": ["abc"]}, "Experiment ID must be a valid integer"),
+    ({"experiment_ids": [str(i) for i in range(21)]}, "cannot specify more than 20"),
+])
+def test_search_datasets_validates_the_experiment_ids(ui, body, words):
+    server, session, _ = ui
+    r = session.post(f"{server.url}/ajax-api/2.0/mlflow/experiments/search-datasets", json=body)
+    assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert words in r.json()["message"]
+
+
+def test_assistant_and_evaluation_datasets_answer_as_a_workspace_without_them(ui):
+    """The 3.x UI asks for these on every page (issue 20, item 16): no assistant provider, no
+    managed evaluation datasets; never a 404."""
+    server, session, seeded = ui
+    base = f"{server.url}/ajax-api/3.0/mlflow"
+    assert session.get(f"{base}/assistant/config").json() == {
+        "providers": {}, "projects": {}, "remote_access_allowed": False}
+    providers = session.get(f"{base}/assistant/providers").json()
+    assert providers["providers"] == [] and providers["resolved"] is None
+    found = session.post(f"{base}/datasets/search", json={"experiment_ids": [seeded.experiment_id]})
+    assert found.status_code == 200 and found.json().get("datasets", []) == []
+    assert requests.get(f"{base}/assistant/config").status_code == 401  # the token is still needed
+
+
+def test_prompts_are_listed_and_shown_as_the_ui_reads_them(ui):
+    """A prompt registered in Unity Catalog appears in the UI's prompt list and page (issue 20,
+    item 17), as mlflow's server shows prompts: a model tagged mlflow.prompt.is_prompt whose
+    versions hold the template in mlflow.prompt.text; the model list leaves prompts out."""
+    server, session, seeded = ui
+    if seeded.prompt is None:
+        pytest.skip("prompts in Unity Catalog are registered with mlflow 3 here")
+    base = f"{server.url}/ajax-api/2.0/mlflow"
+    prompt_clause = "tags.`mlflow.prompt.is_prompt` = 'true'"
+    listed = session.get(f"{base}/registered-models/search", params={"filter": prompt_clause}).json()
+    assert [m["name"] for m in listed["registered_models"]] == [seeded.prompt]
+    tags = {t["key"]: t["value"] for t in listed["registered_models"][0]["tags"]}
+    assert tags["mlflow.prompt.is_prompt"] == "true"
+    named = session.get(f"{base}/registered-models/search",
+                        params={"filter": f"name LIKE '%greet%' AND {prompt_clause}"}).json()
+    assert [m["name"] for m in named["registered_models"]] == [seeded.prompt]
+    models = session.get(f"{base}/registered-models/search",
+                         params={"filter": "tags.`mlflow.prompt.is_prompt` != 'true'"}).json()
+    assert seeded.prompt not in [m["name"] for m in models["registered_models"]]
+    assert seeded.uc_model in [m["name"] for m in models["registered_models"]]
+    page = session.get(f"{base}/registered-models/get", params={"name": seeded.prompt})
+    assert page.status_code == 200 and page.json()["registered_model"]["name"] == seeded.prompt
+    versions = session.get(f"{base}/model-versions/search",
+                           params={"filter": f"name='{seeded.prompt}' AND {prompt_clause}"}).json()
+    [v1, v2] = sorted(versions["model_versions"], key=lambda v: v["version"])
+    text = {t["key"]: t["value"] for t in v1["tags"]}["mlflow.prompt.text"]
+    assert text == "Hello {{name}}!" and v1["description"] == "first"
+    chat = json.loads({t["key"]: t["value"] for t in v2["tags"]}["mlflow.prompt.text"])
+    assert chat == [{"role": "user", "content": "Hi {{name}}"}]
+    one = session.get(f"{base}/model-versions/get", params={"name": seeded.prompt, "version": "1"}).json()
+    assert one["model_version"]["version"] == "1"
+
+
+def test_graphql_list_artifacts_and_the_two_read_mutations(ui):
+    """mlflow's schema answers ``mlflowListArtifacts`` as a query and ``mlflowSearchRuns`` /
+    ``mlflowSearchDatasets`` as mutations (POST-backed reads); every other mutation is refused."""
+    server, session, seeded = ui
+    body = _graphql(ui, 'query q { files: mlflowListArtifacts(input: {runId: "%s"}) '
+                        '{ files { path isDir fileSize } } }' % seeded.run_id, "q", {})
+    files = {f["path"]: f for f in body["data"]["files"]["files"]}
+    assert files["reports"] == {"path": "reports", "isDir": True, "fileSize": "0"}
+    inner = _graphql(ui, 'query q { mlflowListArtifacts(input: {runId: "%s", path: "reports"}) '
+                         '{ files { path isDir fileSize } } }' % seeded.run_id, "q", {})
+    assert inner["data"]["mlflowListArtifacts"]["files"] == [
+        {"path": "reports/summary.txt", "isDir": False, "fileSize": "27"}]
+    runs = _graphql(ui, 'mutation m { mlflowSearchRuns(input: {experimentIds: ["%s"]}) '
+                        '{ runs { info { runName } } } }' % seeded.experiment_id, "m", {})
+    assert {"baseline", "tuned"} <= {r["info"]["runName"] for r in runs["data"]["mlflowSearchRuns"]["runs"]}
+    datasets = _graphql(ui, 'mutation m { mlflowSearchDatasets(input: {experimentIds: ["%s"]}) '
+                            '{ datasetSummaries { name } } }' % seeded.experiment_id, "m", {})
+    assert datasets["data"]["mlflowSearchDatasets"]["datasetSummaries"] == []
+    refused = _graphql(ui, 'mutation m { mlflowGetRun(input: {runId: "x"}) { run { info { runName } } } }', "m", {})
+    assert refused["data"]["mlflowGetRun"] is None and "type 'Mutation'" in refused["errors"][0]["message"]
+
+
+def test_metric_history_bulk_for_the_ui(ui):
+    server, session, seeded = ui
+    url = f"{server.url}/ajax-api/2.0/mlflow/metrics/get-history-bulk"
+    got = session.get(url, params=[("run_id", seeded.run_id), ("run_id", seeded.other_run_id),
+                                   ("metric_key", "accuracy"), ("max_results", 2)]).json()["metrics"]
+    first, second = sorted([seeded.run_id, seeded.other_run_id])
+    assert [(m["run_id"], m["step"]) for m in got] == [(first, 0), (first, 1), (second, 0), (second, 1)]
+    assert session.get(url, params={"metric_key": "accuracy"}).json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert session.get(url, params={"run_id": seeded.run_id}).status_code == 400
+
+
+@pytest.mark.parametrize("path,params", [
+    ("/api/2.0/mlflow/artifacts/list", {"run_id": "0" * 32}),
+    ("/get-artifact", {"run_id": "0" * 32}),
+    ("/model-versions/get-artifact", {"name": "no-such-model", "version": "1"}),
+])
+def test_an_escaping_artifact_path_is_refused_before_any_lookup(ui, path, params):
+    """As mlflow's server: ``..`` is INVALID_PARAMETER_VALUE "Invalid path", whatever the run or model."""
+    server, session, _ = ui
+    r = session.get(server.url + path, params={**params, "path": "../path"})
+    assert (r.status_code, r.json()) == (400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "Invalid path"})

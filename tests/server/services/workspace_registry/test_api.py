@@ -160,3 +160,39 @@ def test_marker_can_pick_unity_catalog_back(mlemu):
     import mlflow
 
     assert mlflow.get_registry_uri() == "databricks-uc"
+
+
+def test_version_search_applies_and_validates_order_by(client, mlemu):
+    """``model-versions/search`` orders as ``registered-models/search`` does (issue 20, item 2):
+    by the given columns, then name ASC and version DESC; a bad column is refused."""
+    from mlflow.exceptions import MlflowException
+
+    for name in ("b-model", "a-model", "b-model", "a-model", "b-model"):
+        mlemu.clock.advance(1)
+        mlemu.workspace_registry.register_files(name, {"MLmodel": MLMODEL})
+    mlemu.clock.advance(1)
+    client.update_model_version("a-model", 1, description="touched last")
+
+    def found(order_by):
+        return [(v.name, v.version) for v in client.search_model_versions(order_by=order_by)]
+
+    assert found(None) == [("a-model", "1"), ("b-model", "3"), ("a-model", "2"), ("b-model", "2"),
+                           ("b-model", "1")]  # last updated first
+    assert found(["name DESC"]) == [("b-model", "3"), ("b-model", "2"), ("b-model", "1"),
+                                    ("a-model", "2"), ("a-model", "1")]
+    assert found(["version_number ASC"]) == [("a-model", "1"), ("b-model", "1"), ("a-model", "2"),
+                                             ("b-model", "2"), ("b-model", "3")]
+    assert found(["creation_timestamp"]) == [("b-model", "1"), ("a-model", "1"), ("b-model", "2"),
+                                             ("a-model", "2"), ("b-model", "3")]
+    pages, token = [], None
+    while True:
+        page = client.search_model_versions(order_by=["name ASC"], max_results=2, page_token=token)
+        pages += [(v.name, v.version) for v in page]
+        token = page.token
+        if not token:
+            break
+    assert pages == [("a-model", "2"), ("a-model", "1"), ("b-model", "3"), ("b-model", "2"), ("b-model", "1")]
+    for bad in (["bogus DESC"], ["name SIDEWAYS"], ["name", "name DESC"]):
+        with pytest.raises(MlflowException) as e:
+            client.search_model_versions(order_by=bad)
+        assert e.value.error_code == "INVALID_PARAMETER_VALUE"

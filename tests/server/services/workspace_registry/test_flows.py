@@ -147,3 +147,26 @@ def test_copy_within_the_workspace_registry(mlemu, run_with_model):
     assert (copied.name, copied.version, copied.current_stage) == ("dst", "1", "None")
     assert client.get_model_version("dst", 1).status == "READY"
     assert mlemu.workspace_registry.get_version("dst", 1).source.startswith("models:/src/")
+
+
+def test_client_create_model_version_from_a_runs_uri(mlemu, run_with_model, trained_model):
+    """``MlflowClient.create_model_version(name, "runs:/<run>/model")`` (issue 20, item 18): mlflow 3
+    logs the model as a logged model (its files are not under the run's artifacts) and the
+    registry reads the URI as mlflow 3 does; mlflow 2 keeps the files under the run."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    model, X, _ = trained_model
+    client = MlflowClient()
+    client.create_registered_model("from-run")
+    mv = client.create_model_version("from-run", f"runs:/{run_with_model}/model", run_id=run_with_model)
+    assert mv.source == f"runs:/{run_with_model}/model"
+    got = client.get_model_version("from-run", mv.version)
+    assert (got.status, got.status_message or "") == ("READY", "")
+    loaded = mlflow.pyfunc.load_model("models:/from-run/1")
+    assert list(loaded.predict(X[:5])) == list(model.predict(X[:5]))
+    # A name the run has neither as an artifact nor as a logged model still fails to register.
+    bad = client.create_model_version("from-run", f"runs:/{run_with_model}/nothing-here",
+                                      run_id=run_with_model, await_creation_for=0)
+    failed = client.get_model_version("from-run", bad.version)
+    assert failed.status == "FAILED_REGISTRATION" and "does not exist" in failed.status_message
