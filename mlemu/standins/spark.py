@@ -7,6 +7,9 @@ works at the Python API, while :func:`bridge` is active:
 * reads: ``spark.table("c.s.t")`` and ``spark.sql(...)``: every ``c.s.t`` (back-quoted or
   not) that names a UC table is replaced by a temporary view made from the table's current
   frame (``spark.createDataFrame``), re-made at each call so that it is never stale;
+* Delta tables by path in the emulated DBFS or a volume: ``spark.read.format("delta").load(path)``
+  (or ``load(path, format="delta")``) and ``delta.`path``` in ``spark.sql`` read the table's
+  latest snapshot (:mod:`mlemu.standins.delta_files`);
 * writes: ``df.write.saveAsTable("c.s.t")`` (modes ``errorifexists``/``error``, ``overwrite``,
   ``append``, ``ignore``) and ``df.writeTo("c.s.t")`` (``create``, ``replace``,
   ``createOrReplace``, ``append``, ``overwrite``) collect the DataFrame (``toPandas``) and
@@ -85,18 +88,35 @@ def _view_name(parts: list[str]) -> str:
 
 def _to_spark(spark: Any, full_name: str) -> Any:
     """The table as a Spark DataFrame: with its UC schema when the table declares one (struct,
-    array and map columns, e.g. monitor metric tables), else as Spark infers it from pandas."""
+    array and map columns, e.g. monitor metric tables), else as Spark infers it from pandas with
+    the table's narrow numeric types kept (an INT column stays IntegerType, as Spark on
+    Databricks reads it: a feature lookup compares key types)."""
     from pyspark.sql.types import StructType
 
     table = _uc().get_table(full_name)
     frame = _uc().read_table(full_name)
-    if frame.empty or table.declared_columns is not None:
+    if frame.empty or table.declared_columns is not None or frame.isna().all().any():
+        # (a column of nulls only: Spark cannot infer its type from pandas, the table knows it)
         schema = StructType.fromJson(_struct(full_name))
         integral = [f.dataType.typeName() in ("long", "integer", "short", "byte") for f in schema.fields]
         rows = [tuple(_integral(_plain(v)) if whole else _plain(v) for v, whole in zip(row, integral))
                 for row in frame.itertuples(index=False, name=None)]
         return spark.createDataFrame(rows, schema)
-    return spark.createDataFrame(frame)
+    df = spark.createDataFrame(frame)
+    narrow = {c.name: t for c in table.columns if (t := _narrow_type(c.type_json)) is not None}
+    if narrow:  # pandas' inference widens int32/int16/float32 columns: give back the table's type
+        df = df.select(*[df[n].cast(narrow[n]).alias(n) if n in narrow else df[n] for n in df.columns])
+    return df
+
+
+def _narrow_type(type_json: str | None) -> str | None:
+    """The Spark type of a column whose UC type is narrower than pandas' inference gives."""
+    import json
+
+    if not type_json:
+        return None
+    kind = json.loads(type_json).get("type")
+    return kind if kind in ("integer", "short", "byte", "float") else None
 
 
 def _integral(value: Any) -> Any:
@@ -210,6 +230,18 @@ class _UCWriterV2:
         _write(self._df, self._name, "overwrite")
 
 
+def _read_delta(spark: Any, path: str) -> Any:
+    """The Delta table stored at DBFS/volume ``path``, as a DataFrame (AnalysisException if none)."""
+    from mlemu.standins import delta_files
+
+    ws = active_workspace.workspace()
+    try:
+        with ws.lock:
+            return delta_files.read(spark, ws.storage, path)
+    except delta_files.DeltaPathError as e:
+        raise _analysis_error(str(e)) from None
+
+
 def _catalog_known(parts: list[str]) -> bool:
     uc = _uc()
     return any(c.name == parts[0].lower() for c in uc.list_catalogs())
@@ -219,7 +251,7 @@ def _catalog_known(parts: list[str]) -> bool:
 def bridge() -> Iterator[None]:
     """Patch the pyspark API so UC three-part names read and write the active workspace's
     tables (see the module docstring); restore it on exit."""
-    from pyspark.sql import DataFrameWriter, SparkSession
+    from pyspark.sql import DataFrameReader, DataFrameWriter, SparkSession
     try:  # pyspark 4: the classic (non-Connect) DataFrame implements writeTo
         from pyspark.sql.classic.dataframe import DataFrame
     except ImportError:  # pragma: no cover - pyspark 3
@@ -245,11 +277,32 @@ def bridge() -> Iterator[None]:
 
     def sql(original: Any) -> Any:
         def wrapped(self: Any, sqlQuery: str, *args: Any, **kwargs: Any) -> Any:
+            from mlemu.standins.delta_files import DELTA_PATH_IN_SQL
+
             def swap(m: re.Match) -> str:
                 parts = [g.strip("`") for g in m.groups()]
                 view = _register(self, parts)
                 return view if view else m.group(0)
-            return original(self, THREE_PART.sub(swap, sqlQuery), *args, **kwargs)
+
+            def delta_path(m: re.Match) -> str:
+                view = "__delta__" + re.sub(r"\W", "_", m.group(1))
+                _read_delta(self, m.group(1)).createOrReplaceTempView(view)
+                return view
+            return original(self, THREE_PART.sub(swap, DELTA_PATH_IN_SQL.sub(delta_path, sqlQuery)), *args, **kwargs)
+        return wrapped
+
+    def reader_format(original: Any) -> Any:
+        def wrapped(self: Any, source: str) -> Any:
+            self._mlemu_format = source
+            return original(self, source)
+        return wrapped
+
+    def reader_load(original: Any) -> Any:
+        def wrapped(self: Any, path: Any = None, format: Any = None, schema: Any = None, **options: Any) -> Any:
+            fmt = format or getattr(self, "_mlemu_format", None)
+            if isinstance(path, str) and str(fmt).lower() == "delta":
+                return _read_delta(self._spark, path)
+            return original(self, path, format, schema, **options)
         return wrapped
 
     def mode(original: Any) -> Any:
@@ -278,6 +331,8 @@ def bridge() -> Iterator[None]:
     global _bridges
     patch(SparkSession, "table", table)
     patch(SparkSession, "sql", sql)
+    patch(DataFrameReader, "format", reader_format)
+    patch(DataFrameReader, "load", reader_load)
     patch(DataFrameWriter, "mode", mode)
     patch(DataFrameWriter, "saveAsTable", save_as_table)
     patch(DataFrame, "writeTo", write_to)

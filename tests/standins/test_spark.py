@@ -125,3 +125,71 @@ def test_spark_jobs_do_not_move_virtual_time(spark, mlemu):
     mlemu.clock.freeze(1_700_000_000_000)
     assert spark.range(10).count() == 10
     assert mlemu.clock.now_ms() == 1_700_000_000_000
+
+
+def _delta_commit(*actions: dict) -> bytes:
+    import json
+    return "\n".join(json.dumps(a) for a in actions).encode()
+
+
+def _parquet(frame) -> bytes:
+    import io
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def test_delta_tables_by_dbfs_path(spark, mlemu):
+    """A Delta table uploaded to DBFS (parquet files and a JSON log) reads by path, through the
+    reader and as ``delta.`path``` in SQL, at its latest snapshot (removed files left out)."""
+    import io
+
+    from databricks.sdk import WorkspaceClient
+    from pyspark.errors import AnalysisException
+
+    w = WorkspaceClient()
+    root = "/datasets/rides"
+    w.dbfs.upload(f"{root}/a.parquet", io.BytesIO(_parquet(pd.DataFrame({"km": [1.5, 2.0]}))))
+    w.dbfs.upload(f"{root}/b.parquet", io.BytesIO(_parquet(pd.DataFrame({"km": [9.0]}))))
+    w.dbfs.upload(f"{root}/c.parquet", io.BytesIO(_parquet(pd.DataFrame({"km": [4.0]}))))
+    meta = {"metaData": {"id": "t", "format": {"provider": "parquet"}, "partitionColumns": [],
+                         "schemaString": "{}", "configuration": {}}}
+    w.dbfs.upload(f"{root}/_delta_log/00000000000000000000.json", io.BytesIO(_delta_commit(
+        {"protocol": {"minReaderVersion": 1, "minWriterVersion": 2}}, meta,
+        {"add": {"path": "a.parquet"}}, {"add": {"path": "b.parquet"}})))
+    w.dbfs.upload(f"{root}/_delta_log/00000000000000000001.json", io.BytesIO(_delta_commit(
+        {"remove": {"path": "b.parquet"}}, {"add": {"path": "c.parquet"}})))
+
+    by_reader = spark.read.format("delta").load(root)
+    assert sorted(r.km for r in by_reader.collect()) == [1.5, 2.0, 4.0]
+    assert spark.read.load(f"dbfs:{root}", format="delta").count() == 3
+    total = spark.sql(f"SELECT sum(km) AS s FROM delta.`dbfs:{root}` WHERE km > 1.6").collect()[0].s
+    assert total == 6.0
+
+    w.dbfs.upload("/datasets/plain/x.parquet", io.BytesIO(_parquet(pd.DataFrame({"km": [1.0]}))))
+    with pytest.raises(AnalysisException, match=r"DELTA_MISSING_DELTA_TABLE.*dbfs:/datasets/plain"):
+        spark.read.format("delta").load("/datasets/plain")
+    with pytest.raises(AnalysisException, match=r"PATH_NOT_FOUND.*dbfs:/datasets/none"):
+        spark.sql("SELECT * FROM delta.`/datasets/none`")
+
+
+def test_uc_column_types_survive_the_bridge(spark, mlemu, make_catalog, make_schema, make_table):
+    """An INT column reads as IntegerType (not pandas' inference, LONG), so a feature lookup
+    that compares key types accepts a table written with INT keys."""
+    make_schema(make_catalog("typed"), "s")
+    make_table("typed.s.trips", pd.DataFrame({"zip": pd.array([10001, 10002], dtype="int32"),
+                                              "km": [1.5, 2.5]}))
+    types = dict(spark.table("typed.s.trips").dtypes)
+    assert types == {"zip": "int", "km": "double"}
+    assert dict(spark.sql("SELECT zip FROM typed.s.trips").dtypes) == {"zip": "int"}
+
+
+def test_a_column_of_nulls_reads_with_its_table_type(spark, mlemu, make_catalog, make_schema, make_table):
+    """Spark cannot infer a type from nulls only; the table's column type is used (as a
+    monitor's profile metrics table has ``slice_key`` null on its whole-table rows)."""
+    make_schema(make_catalog("nulls"), "s")
+    make_table("nulls.s.metrics", pd.DataFrame({"slice_key": pd.Series([None, None], dtype="string"),
+                                                "rmse": [1.0, 3.0]}))
+    rows = spark.sql("SELECT count(*) AS n, max(rmse) AS m FROM nulls.s.metrics WHERE slice_key IS NULL").collect()
+    assert (rows[0].n, rows[0].m) == (2, 3.0)
+    assert dict(spark.table("nulls.s.metrics").dtypes)["slice_key"] == "string"

@@ -3,7 +3,9 @@ test's. :func:`process_state` gives each run the process state Databricks would 
 the test's back afterwards:
 
 * the working directory is the notebook's folder (a local notebook: files in Git folders and
-  bundles run there, DBR 13+), and that folder is first on ``sys.path`` (DBR 14+);
+  bundles run there, DBR 13+), and that folder is first on ``sys.path`` (DBR 14+), followed by
+  ``''``, the current directory, as in an IPython kernel: after ``%cd ../features`` the notebook
+  imports ``features/pickup_features.py`` by name, as MLOps Stacks' notebooks do;
 * ``os.environ`` changes, ``sys.path`` entries, and modules the notebook imported from its
   project (files outside site-packages under the folders it ran in or added to ``sys.path``)
   are undone, so the next notebook imports its own ``utils.py`` afresh;
@@ -52,6 +54,8 @@ def process_state(directory: str | None) -> Iterator[RunState]:
     if directory is not None:
         os.chdir(directory)
         sys.path.insert(0, directory)
+        if "" not in sys.path:
+            sys.path.insert(1, "")
         state.roots.add(os.path.realpath(directory))
     try:
         yield state

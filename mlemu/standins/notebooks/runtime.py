@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import io
 import linecache
+import importlib
 import os
 import shlex
 import sys
@@ -283,6 +284,7 @@ class Runner:
         directory = local or target
         if not target.startswith("/") or local is not None or os.path.isdir(directory):
             os.chdir(directory)
+            importlib.invalidate_caches()  # '' on sys.path now means another folder
             print(os.getcwd())
             return os.getcwd()
         if self.ws is not None and self.location.kind != LOCAL:

@@ -83,3 +83,23 @@ def test_mlflow_state_is_put_back_and_open_runs_are_ended(mlemu, write_notebook)
     assert mlflow.active_run() is None
     assert mlflow.tracking.fluent._active_experiment_id == own
     assert mlflow.MlflowClient().get_run(run_id).info.status == "FAILED"
+
+
+def test_modules_import_from_the_folder_cd_moved_to(write_notebook, tmp_path):
+    """An IPython kernel has '' (the current directory) on sys.path: after ``%cd`` a notebook
+    imports a module of its new folder by name, also when two folders hold the same name."""
+    for folder, word in (("transforms", "from transforms"), ("checks", "from checks")):
+        (tmp_path / "proj" / folder).mkdir(parents=True)
+        (tmp_path / "proj" / folder / "steps.py").write_text(f"WORD = {word!r}\n")
+    path = write_notebook("proj/notebooks/Import.py", """
+        import importlib
+        %cd ../transforms
+        first = importlib.import_module("steps").WORD
+        import sys; del sys.modules["steps"]
+        %cd ../checks
+        second = importlib.import_module("steps").WORD
+        dbutils.notebook.exit(first + " / " + second)
+    """)
+    sys_path = list(sys.path)
+    assert notebooks.run(path).exit_value == "from transforms / from checks"
+    assert sys.path == sys_path and "steps" not in sys.modules
