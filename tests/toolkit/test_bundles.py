@@ -98,3 +98,44 @@ def test_git_information_of_the_checkout(mlemu, demo):
 def test_the_fixture_loads_a_bundle_from_the_marker(mlemu):
     run = mlemu.jobs.run_now("hello_job", {"who": "marker"})
     assert run.assert_succeeded()["hello"].exit_value == "bonjour marker from-prod"
+
+
+def test_quality_monitors_are_created_on_their_tables(mlemu, tmp_path, make_table):
+    """``resources.quality_monitors``: the monitor a deploy creates (and updates on a second
+    deploy), refreshable through the SDK; a monitor on a missing table fails the load."""
+    import datetime as dt
+
+    make_table("main.default.predictions", [{"ts": dt.datetime(2026, 1, 1), "pred": 1.0, "model_id": "1"}])
+    (tmp_path / "databricks.yml").write_text("""
+bundle: {name: mon}
+variables:
+  granularity: {default: 1 day}
+resources:
+  quality_monitors:
+    predictions_monitor:
+      table_name: main.default.predictions
+      output_schema_name: main.default
+      assets_dir: /Workspace/Shared/mon
+      inference_log:
+        granularities: ["${var.granularity}"]
+        timestamp_col: ts
+        model_id_col: model_id
+        prediction_col: pred
+        problem_type: PROBLEM_TYPE_REGRESSION
+targets: {dev: {default: true}}
+""", encoding="utf-8")
+    from databricks.sdk import WorkspaceClient
+
+    w = WorkspaceClient()
+    bundle = emu.bundles.load(tmp_path / "databricks.yml")
+    assert bundle.quality_monitors == {"predictions_monitor": "main.default.predictions"}
+    assert bundle.not_read == []
+    info = w.quality_monitors.get("main.default.predictions")
+    assert info.inference_log.granularities == ["1 day"] and info.output_schema_name == "main.default"
+    emu.bundles.load(tmp_path / "databricks.yml", variables={"granularity": "1 hour"})
+    assert w.quality_monitors.get("main.default.predictions").inference_log.granularities == ["1 hour"]
+
+    (tmp_path / "databricks.yml").write_text((tmp_path / "databricks.yml").read_text().replace(
+        "main.default.predictions", "main.default.missing", 1), encoding="utf-8")
+    with pytest.raises(BundleError, match="missing"):
+        emu.bundles.load(tmp_path / "databricks.yml")

@@ -1,8 +1,8 @@
 """Load a Databricks Asset Bundle's resources into an emulated workspace without the CLI:
 ``mlemu.bundles.load("databricks.yml", target="dev")`` reads the bundle as ``databricks bundle
 deploy`` would (includes, target overrides, variables, ``${...}`` references, development
-mode), creates its jobs (and experiments, Unity Catalog schemas and registered models) through
-the workspace's API, and serves the bundle's files at the workspace path a deploy syncs them to
+mode), creates its jobs (and experiments, Unity Catalog schemas, registered models and quality
+monitors) through the workspace's API, and serves the bundle's files at the workspace path a deploy syncs them to
 (``${workspace.file_path}``), so a test runs ``model_training_job`` exactly as defined::
 
     bundle = mlemu.bundles.load("databricks.yml", target="dev", variables={"catalog_name": "main"})
@@ -10,8 +10,8 @@ the workspace's API, and serves the bundle's files at the workspace path a deplo
 
 Not read: ``artifacts`` (no wheels are built; install your package), ``sync``, ``permissions``
 and ``grants``, ``run_as``, ``presets``, ``python`` (resources written in Python), resource types
-other than jobs, experiments, schemas and registered_models (listed in :attr:`Bundle.not_read`),
-and variable lookups other than ``warehouse`` and ``job``. See docs/notebooks-and-jobs.md.
+other than jobs, experiments, schemas, registered_models and quality_monitors (listed in
+:attr:`Bundle.not_read`), and variable lookups other than ``warehouse`` and ``job``. See docs/notebooks-and-jobs.md.
 """
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlemu.toolkit.bundles import config
-from mlemu.toolkit.bundles.deploy import (Api, deploy_experiments, deploy_jobs, deploy_registered_models,
+from mlemu.toolkit.bundles.deploy import (Api, deploy_experiments, deploy_jobs, deploy_quality_monitors,
+                                         deploy_registered_models,
                                           deploy_schemas)
 from mlemu.toolkit.bundles.git import git_info
 from mlemu.toolkit.bundles.interpolate import BundleError, Missing, walk
@@ -46,6 +47,7 @@ class Bundle:
     experiments: dict[str, str] = field(default_factory=dict)
     registered_models: dict[str, str] = field(default_factory=dict)
     schemas: dict[str, str] = field(default_factory=dict)
+    quality_monitors: dict[str, str] = field(default_factory=dict)  # key -> monitored table
     not_read: list[str] = field(default_factory=list)
     workspace: Any = None
 
@@ -125,6 +127,10 @@ def load(path: str | os.PathLike[str] = "databricks.yml", target: str | None = N
     bundle.experiments = {k: v["id"] for k, v in deployed.get("experiments", {}).items()}
     bundle.registered_models = {k: v["id"] for k, v in deployed.get("registered_models", {}).items()}
     bundle.schemas = {k: v["id"] for k, v in deployed.get("schemas", {}).items()}
+    monitors = {k: config.resolve_all(v, lookup) for k, v in (resources.get("quality_monitors") or {}).items()}
+    if monitors:  # after the jobs: a monitor's schedule and tables do not refer to them, but may be made by them
+        deploy_quality_monitors(api, monitors, deployed)
+    bundle.quality_monitors = {k: v["id"] for k, v in deployed.get("quality_monitors", {}).items()}
     return bundle
 
 

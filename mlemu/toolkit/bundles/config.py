@@ -18,7 +18,7 @@ import yaml
 from mlemu.toolkit.bundles.interpolate import BundleError, has_refs, resolve
 
 #: Resource types mlemu creates; every other type in ``resources`` is reported as not read.
-CREATED_TYPES = ("jobs", "experiments", "registered_models", "schemas")
+CREATED_TYPES = ("jobs", "experiments", "registered_models", "schemas", "quality_monitors")
 #: Keys of the merged lists of a job: tasks by task_key, job clusters by job_cluster_key...
 _LIST_KEYS = {"tasks": "task_key", "job_clusters": "job_cluster_key", "environments": "environment_key",
               "parameters": "name"}

@@ -151,3 +151,22 @@ def deploy_registered_models(api: Api, items: dict[str, Any], deployed: dict[str
                      {k: spec[k] for k in ("name", "catalog_name", "schema_name", "comment", "storage_location")
                       if k in spec})
         deployed.setdefault("registered_models", {})[key] = {"id": full, **spec}
+
+
+def deploy_quality_monitors(api: Api, items: dict[str, Any], deployed: dict[str, dict[str, Any]]) -> None:
+    """``resources.quality_monitors``: a Lakehouse monitor on each ``table_name`` (created, or
+    updated when the table has one), as a deploy makes it; the table must exist, as on Databricks."""
+    for key, spec in items.items():
+        table = str(spec.get("table_name") or "")
+        if not table:
+            raise BundleError(f"resources.quality_monitors.{key}: table_name is required")
+        body = {k: v for k, v in spec.items() if k not in ("table_name", "permissions")}
+        path = f"/api/2.1/unity-catalog/tables/{table}/monitor"
+        try:
+            api.call("GET", path)
+        except BundleError:
+            api.call("POST", path, body)
+        else:
+            api.call("PUT", path, {k: v for k, v in body.items() if k not in ("assets_dir", "skip_builtin_dashboard",
+                                                                           "warehouse_id")})
+        deployed.setdefault("quality_monitors", {})[key] = {"id": table, **spec}
