@@ -16,7 +16,7 @@ ALLOWED = {
     ("mlemu/toolkit/persistence.py", "pickle.loads"): "in-memory snapshots only, never file or request input",
     # A Unity Catalog Python UDF's body is Python code by definition (Databricks runs it too); it is
     # given by the test's own Python code (ws.unity_catalog.functions.create), no route accepts one.
-    ("mlemu/server/services/unity_catalog/functions.py", "exec"): "UC Python UDF bodies from the Python API",
+    ("mlemu/server/services/unity_catalog/functions.py", "exec"): "UC Python UDF bodies from the Python API (never from an export)",
     # mlemu's own trace-metrics aggregation (tracing/metrics.py), not pandas' DataFrame.query.
     ("mlemu/server/services/tracing/routes.py", ".query"): "metrics.query is mlemu's aggregation function",
     # A job's notebook task runs the notebook's cells, as a Databricks cluster does: that is the

@@ -61,7 +61,8 @@ def test_every_service_round_trips_exactly(mlemu, tmp_path):
             w.dbfs.close(ids["dbfs_handle"])
             assert w.dbfs.read("/tmp/stream.bin").data == "YWJj"
             assert w.serving_endpoints.query("tiny-ep", dataframe_records=[{"x": 2.0, "y": 0.5}]).predictions == [2.5]
-            assert loaded.unity_catalog.functions.get("main.ml.double_it").callable()(2.0) == 4.0
+            # a UDF's Python body comes back as data, never run (unity_catalog/test_functions.py)
+            assert loaded.unity_catalog.functions.get("main.ml.double_it").from_file
             assert w.model_registry.update_comment(ids["comment_id"], "edited").comment.comment == "edited"
     finally:
         mlemu.start()

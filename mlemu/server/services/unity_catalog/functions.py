@@ -32,6 +32,9 @@ class Function:
     returns: str                   # SQL type: DOUBLE, BIGINT, STRING...
     body: str                      # the Python body between $$ ... $$
     comment: str | None = None
+    #: Loaded from an export or checkpoint: the body is kept as data and never run, since
+    #: files that cross machines hold data only (create the function again to call it).
+    from_file: bool = field(default=False, repr=False)
     _compiled: Callable[..., Any] | None = field(default=None, repr=False)
 
     @property
@@ -39,7 +42,12 @@ class Function:
         return f"{self.catalog}.{self.schema}.{self.name}"
 
     def callable(self) -> Callable[..., Any]:
-        """The body as a Python function of the parameters (compiled once)."""
+        """The body as a Python function of the parameters (compiled once); refused for a
+        function loaded from a file (:attr:`from_file`)."""
+        if self.from_file:
+            raise invalid(f"Function '{self.full_name}' was loaded from an export or checkpoint: mlemu does "
+                          "not run Python bodies read from files. Create it again with "
+                          "ws.unity_catalog.functions.create(...) to call it.")
         if self._compiled is None:
             args = ", ".join(p for p, _ in self.params)
             source = f"def {self.name}({args}):\n" + textwrap.indent(textwrap.dedent(self.body).strip(), "    ")

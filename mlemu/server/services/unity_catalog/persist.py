@@ -7,7 +7,7 @@ Schema (``unity_catalog``)::
      "frames": [frame...],          # each distinct pandas frame once (mlemu.server.core.persist)
      "tables": [{<Table fields but frame and versions>, "frame": index into frames,
                  "versions": [[commit ms, index into frames]...]}],
-     "functions": null | [Function (its body is Python source, run only when called)...]}
+     "functions": null | [Function (its Python body is kept as data: never run once loaded)...]}
 
 Providers of schema contents (the registry, functions) register again when they are loaded.
 """
@@ -54,7 +54,7 @@ def dump(state: UnityCatalog) -> dict[str, Any]:
         "schemas": dump_as(list[Schema], list(state._schemas.values())),
         "frames": frames, "tables": tables,
         "functions": None if functions is None else [
-            dump_fields(f, exclude=("_compiled",)) for f in functions._functions.values()],
+            dump_fields(f, exclude=("_compiled", "from_file")) for f in functions._functions.values()],
     }
 
 
@@ -82,7 +82,8 @@ def load(ws: "WorkspaceState", data: Any) -> UnityCatalog:
     if raw_functions is not None:
         functions = state.functions  # registers itself as schema contents
         for i, raw in enumerate(require(raw_functions, list, f"{WHERE}.functions")):
-            f = load_fields(Function, raw, f"{WHERE}.functions[{i}]", exclude=("_compiled",))
+            f = load_fields(Function, raw, f"{WHERE}.functions[{i}]", exclude=("_compiled", "from_file"),
+                            from_file=True)
             functions._functions[(f.catalog, f.schema, f.name)] = f
     return state
 

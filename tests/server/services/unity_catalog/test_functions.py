@@ -32,3 +32,22 @@ def test_refusals(mlemu):
         with pytest.raises(ApiError) as err:
             uc.functions.create(kwargs.pop("name", "main.default.f"), params=[], returns="DOUBLE", **kwargs)
         assert err.value.code == code
+
+
+def test_a_function_from_an_export_keeps_its_body_but_never_runs_it(mlemu, tmp_path):
+    """Exports cross machines and hold data only: a loaded function's Python body is not run
+    (a crafted export cannot execute code through a UDF); creating it again makes it callable."""
+    import mlemu as mlemu_pkg
+
+    mlemu.unity_catalog.functions.create("main.default.f", params=[("x", "DOUBLE")], returns="DOUBLE",
+                                         body="return x * 2")
+    loaded = mlemu_pkg.Workspace.load(mlemu.export(tmp_path / "ws.zip"))
+    f = loaded.unity_catalog.functions.get("main.default.f")
+    assert f.body == "return x * 2"
+    with pytest.raises(ApiError) as err:
+        f.callable()
+    assert err.value.code == "INVALID_PARAMETER_VALUE" and "loaded from an export" in err.value.message
+    loaded.unity_catalog.functions.delete("main.default.f")
+    again = loaded.unity_catalog.functions.create("main.default.f", params=[("x", "DOUBLE")], returns="DOUBLE",
+                                                  body="return x * 2")
+    assert again.callable()(2.0) == 4.0
