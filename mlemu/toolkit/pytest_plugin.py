@@ -73,6 +73,24 @@ def keep_path(directory: str, nodeid: str) -> str:
     return os.path.join(directory, safe + ".zip")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Turn mlflow's usage telemetry off for the test session (``MLFLOW_DISABLE_TELEMETRY``,
+    unless the environment sets it), before any conftest can import mlflow.
+
+    Nothing should leave a test machine, and offline mlflow 3's telemetry thread fails to
+    fetch its configuration and then deletes ``_MLFLOW_TELEMETRY_SESSION_ID`` from
+    ``os.environ`` while the test's own thread may be iterating it (``requests`` does, to find
+    proxies): a ``KeyError`` in an unrelated call, now and then."""
+    import os
+    import sys
+
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    client = sys.modules.get("mlflow.telemetry.client")
+    if client is not None and hasattr(client, "set_telemetry_client"):
+        client.set_telemetry_client()  # already imported: re-reads the setting and stops
+
+
 def pytest_configure(config: pytest.Config) -> None:
     from mlemu.standins.feature_store import shim
 

@@ -93,3 +93,42 @@ def test_xdist_workers_each_get_their_own_deterministic_workspace(pytester, monk
     assert {f.name.split("-")[1] for f in files} == {"gw0", "gw1"}
     # the same test gives the same ids whichever worker runs it
     assert len({f.read_text() for f in files}) == 1
+
+
+def test_mlflow_telemetry_is_off_before_a_conftest_imports_mlflow(pytester, monkeypatch):
+    """Offline, mlflow 3's telemetry thread deleted a variable from os.environ while a test
+    iterated it (a KeyError in an unrelated call, seen in this suite): the plugin turns
+    telemetry off before conftests load, unless the environment says otherwise."""
+    pytest.importorskip("mlflow.telemetry", reason="this mlflow has no usage telemetry")
+    for var in ("MLFLOW_DISABLE_TELEMETRY", "DO_NOT_TRACK", "CI", "GITHUB_ACTIONS"):
+        monkeypatch.delenv(var, raising=False)
+    pytester.makeconftest("""
+        import mlflow
+        from mlflow.telemetry import get_telemetry_client
+        CLIENT_AT_IMPORT = get_telemetry_client()
+    """)
+    pytester.makepyfile(test_user="""
+        import os
+        import conftest
+        from mlflow.telemetry import get_telemetry_client
+
+        def test_telemetry_never_started(mlemu):
+            assert conftest.CLIENT_AT_IMPORT is None
+            assert get_telemetry_client() is None
+            assert os.environ["MLFLOW_DISABLE_TELEMETRY"] == "true"
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=300)
+    result.assert_outcomes(passed=1)
+
+
+def test_an_explicit_telemetry_setting_is_kept(pytester, monkeypatch):
+    pytest.importorskip("mlflow.telemetry", reason="this mlflow has no usage telemetry")
+    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "false")
+    pytester.makepyfile(test_user="""
+        import os
+
+        def test_kept(mlemu):
+            assert os.environ["MLFLOW_DISABLE_TELEMETRY"] == "false"
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=300)
+    result.assert_outcomes(passed=1)
