@@ -10,9 +10,11 @@
 #
 # Extra arguments go to pytest (e.g. scripts/test.sh -x -k tracking). Tests run in
 # MLEMU_TEST_WORKERS pytest-xdist workers (default 3: many tests wait on subprocesses and
-# servers, so one more worker than cores helps; 0 runs them in this process). The docs' code
-# blocks (tests/test_docs_code.py, each page a fresh pytest process) run on the mlflow 3 stack
-# only: they are the user's examples, not client-version checks, and cost two minutes a stack.
+# servers, so one more worker than cores helps; 0 runs them in this process). The mlflow 2.22
+# stack runs the tests that involve the mlflow client: the docs' code blocks
+# (tests/test_docs_code.py: the user's examples, not client-version checks) and the server-only
+# tests (SERVER_ONLY in tests/conftest.py: raw HTTP, the SQL engine, the transports; both stacks
+# pin the same databricks-sdk) run on the mlflow 3 stack only.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -45,7 +47,8 @@ workers=(-n "${MLEMU_TEST_WORKERS:-3}")
 say "mlflow $("$py3" -c 'import mlflow; print(mlflow.__version__)')"
 MLEMU_OTHER_MLFLOW_PYTHON="$py2" "$py3" -m pytest -q -rs "${workers[@]}" "$@" || status=$?
 say "mlflow $("$py2" -c 'import mlflow; print(mlflow.__version__)')"
-MLEMU_OTHER_MLFLOW_PYTHON="$py3" "$py2" -m pytest -q -rs "${workers[@]}" --ignore=tests/test_docs_code.py "$@" \
+MLEMU_SECOND_STACK=1 MLEMU_OTHER_MLFLOW_PYTHON="$py3" "$py2" -m pytest -q -rs "${workers[@]}" \
+  --ignore=tests/test_docs_code.py "$@" \
   || status=$?
 say "done (exit $status)"
 exit $status
