@@ -1,0 +1,46 @@
+"""scripts/rest_suite.py's adapter maps what a Databricks user would send (absolute experiment
+names, no OSS prompt filter) and maps answers back, so mlflow's own REST tests can judge mlemu."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import pathlib
+
+from mlemu import Workspace
+
+SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "rest_suite.py"
+spec = importlib.util.spec_from_file_location("rest_suite", SCRIPT)
+rest_suite = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(rest_suite)
+
+
+def _call(ws: Workspace, method: str, path: str, query: str = "", body: dict | None = None) -> tuple[int, dict]:
+    status, _, out = ws.handle(method, path, query, {"authorization": f"Bearer {ws.token}",
+                                                     "content-type": "application/json"},
+                               json.dumps(body).encode() if body is not None else b"")
+    return status, json.loads(out or b"{}")
+
+
+def test_relative_experiment_names_round_trip_through_the_adapter() -> None:
+    ws = Workspace()
+    rest_suite._wrap(ws)
+    status, created = _call(ws, "POST", "/api/2.0/mlflow/experiments/create", body={"name": "My Experiment"})
+    assert status == 200, created
+    status, got = _call(ws, "GET", "/api/2.0/mlflow/experiments/get-by-name", "experiment_name=My+Experiment")
+    assert status == 200, got
+    assert got["experiment"]["name"] == "My Experiment"
+    assert got["experiment"]["experiment_id"] == created["experiment_id"]
+    # stored under the absolute path a Databricks workspace requires
+    assert ws.tracking.get_experiment(created["experiment_id"]).name == rest_suite.PREFIX + "My Experiment"
+
+
+def test_the_oss_prompt_clause_is_dropped_and_other_filters_kept() -> None:
+    clause = rest_suite.PROMPT_CLAUSE
+    assert rest_suite._drop_prompt_clause(clause) == ""
+    assert rest_suite._drop_prompt_clause(f"name LIKE 'a%' AND {clause}") == "name LIKE 'a%'"
+
+
+def test_families_put_oss_only_features_apart() -> None:
+    assert rest_suite.family("tests/tracking/test_rest_tracking.py::test_workspace_x[sqlalchemy]") == "oss:workspace-mode"
+    assert rest_suite.family("tests/tracking/test_model_registry.py::test_create_and_query_registered_model_flow[sqlalchemy]") == "registry"
+    assert rest_suite.family("tests/tracking/test_rest_tracking.py::test_log_batch[sqlalchemy]") == "tracking"
