@@ -8,11 +8,15 @@
 # it also installs Debian's chromium for the MLflow UI smoke test (needs root and apt-get);
 # without it that test skips with the reason.
 #
-# Extra arguments go to pytest (e.g. scripts/test.sh -x -k tracking). Tests run in
-# MLEMU_TEST_WORKERS pytest-xdist workers (default 3: many tests wait on subprocesses and
-# servers, so one more worker than cores helps; 0 runs them in this process). The docs' code
-# blocks (tests/test_docs_code.py, each page a fresh pytest process) run on the mlflow 3 stack
-# only: they are the user's examples, not client-version checks, and cost two minutes a stack.
+# Extra arguments go to pytest (e.g. scripts/test.sh -x -k tracking). The two stacks run at the
+# same time, each in MLEMU_TEST_WORKERS pytest-xdist workers (default 2; 0 runs a stack's tests
+# in its own process); their output is prefixed [mlflow3] / [mlflow2], and each stack's summary
+# is printed again at the end. Running them together keeps both cores busy while one stack is
+# down to its last long tests. MLEMU_TEST_STACKS=sequential runs them one after the other.
+# The mlflow 2.22 stack runs the tests that involve the mlflow client: the docs' code blocks
+# (tests/test_docs_code.py: the user's examples, not client-version checks) and the server-only
+# tests (SERVER_ONLY in tests/conftest.py: raw HTTP, the SQL engine, the transports; both stacks
+# pin the same databricks-sdk) run on the mlflow 3 stack only.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -40,12 +44,36 @@ fi
 py3="$(cat "$tmp/py3")"; py2="$(cat "$tmp/py2")"
 say "stacks ready"
 status=0
-workers=(-n "${MLEMU_TEST_WORKERS:-3}")
+workers=(-n "${MLEMU_TEST_WORKERS:-2}")
+v3="$("$py3" -c 'import mlflow; print(mlflow.__version__)')"
+v2="$("$py2" -c 'import mlflow; print(mlflow.__version__)')"
+stack3() { MLEMU_OTHER_MLFLOW_PYTHON="$py2" "$py3" -m pytest -q -rs "${workers[@]}" "$@"; }
+stack2() {  # exit 5 (nothing collected: the arguments chose server-only tests) is no failure
+  local rc=0
+  MLEMU_SECOND_STACK=1 MLEMU_OTHER_MLFLOW_PYTHON="$py3" "$py2" -m pytest -q -rs "${workers[@]}" \
+    --ignore=tests/test_docs_code.py "$@" || rc=$?
+  [ "$rc" = 5 ] && rc=0
+  return "$rc"
+}
 # -rs prints every skip with its reason.
-say "mlflow $("$py3" -c 'import mlflow; print(mlflow.__version__)')"
-MLEMU_OTHER_MLFLOW_PYTHON="$py2" "$py3" -m pytest -q -rs "${workers[@]}" "$@" || status=$?
-say "mlflow $("$py2" -c 'import mlflow; print(mlflow.__version__)')"
-MLEMU_OTHER_MLFLOW_PYTHON="$py3" "$py2" -m pytest -q -rs "${workers[@]}" --ignore=tests/test_docs_code.py "$@" \
-  || status=$?
+if [ "${MLEMU_TEST_STACKS:-together}" = sequential ]; then
+  say "mlflow $v3"
+  stack3 "$@" || status=$?
+  say "mlflow $v2"
+  stack2 "$@" || status=$?
+else
+  say "mlflow $v3 [mlflow3] and mlflow $v2 [mlflow2], at the same time"
+  (stack3 "$@" > >(tee "$tmp/log3" | sed -u 's/^/[mlflow3] /') 2>&1; echo $? > "$tmp/rc3") &
+  p3=$!
+  (stack2 "$@" > >(tee "$tmp/log2" | sed -u 's/^/[mlflow2] /') 2>&1; echo $? > "$tmp/rc2") &
+  p2=$!
+  wait $p3 $p2
+  sleep 1  # the output pipes drain
+  for s in 3 2; do
+    rc="$(cat "$tmp/rc$s" 2>/dev/null || echo 1)"
+    [ "$rc" = 0 ] || status=$rc
+    say "mlflow$s: $(grep -E '(passed|failed|error)' "$tmp/log$s" | tail -1) (exit $rc)"
+  done
+fi
 say "done (exit $status)"
 exit $status

@@ -1,8 +1,11 @@
 """Every code block in README.md and docs/ runs as written, as a user would run it.
 
-* ``python`` blocks that define ``test_`` functions are test modules: each page's run in a
-  fresh pytest process with only mlemu's plugin (no conftest but a block the page marks as its
-  ``conftest``), and every test in them must pass.
+* ``python`` blocks that define ``test_`` functions are test modules, run by a fresh pytest
+  process with only mlemu's plugin (no conftest but a block the page marks as its
+  ``conftest``), and every test in them must pass. Pages with a project of their own (file
+  blocks), Spark or a session server get a process each; the other pages share one process,
+  each in a directory of its own (one interpreter start instead of a dozen: the clients'
+  imports cost seconds).
 * Other ``python`` blocks are scripts, each run in a fresh interpreter.
 * ``yaml``, ``toml``, ``json`` and ``sql`` blocks must parse (SQL with sqlglot's Databricks
   dialect, when installed).
@@ -113,27 +116,95 @@ def _is_page_test(block: Block) -> bool:
 PYTHON_PAGES = sorted({b.page for b in ALL if _is_page_test(b)})
 
 
-@pytest.mark.parametrize("page", PYTHON_PAGES, ids=lambda p: p.name)
-def test_the_page_tests_pass(page, tmp_path):
+def _needs_own_process(page: pathlib.Path) -> bool:
+    """A page with a project of its own (file blocks), or a process-wide resource (Spark's JVM,
+    the session server) runs alone, as a user would run it."""
+    page_blocks = blocks(page)
+    body = "\n".join(b.body for b in page_blocks if _is_page_test(b))
+    return any(b.file for b in page_blocks) or "spark" in body or "mlemu_session_server" in body
+
+
+OWN_PROCESS = [p for p in PYTHON_PAGES if _needs_own_process(p)]
+SHARED = [p for p in PYTHON_PAGES if not _needs_own_process(p)]
+
+
+def _expected(page: pathlib.Path) -> int:
+    """How many tests the page's modules define."""
+    modules = [b for b in blocks(page) if _is_page_test(b)]
+    return sum(len(re.findall(r"^(?:async )?def test_", b.body, re.M)) for b in modules)
+
+
+def _write_page(page: pathlib.Path, directory: pathlib.Path) -> int:
+    """The page's test modules (and file blocks) under ``directory``; the number of tests."""
     page_blocks = blocks(page)
     modules = [b for b in page_blocks if _is_page_test(b)]
+    directory.mkdir(parents=True, exist_ok=True)
     for i, block in enumerate(modules):
         if block.file is None:
-            (tmp_path / f"test_{page.stem.replace('-', '_')}_{i}.py").write_text(block.body)
+            (directory / f"test_{page.stem.replace('-', '_')}_{i}.py").write_text(block.body)
     for block in (b for b in page_blocks if b.file):
-        target = tmp_path / block.file
+        target = directory / block.file
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(block.body)
-    expected = sum(len(re.findall(r"^(?:async )?def test_", b.body, re.M)) for b in modules)
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-p", "no:randomly",
-                           str(tmp_path)], cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=900)
-    report = done.stdout[-6000:] + done.stderr[-3000:]
-    counts = dict((k, int(v)) for v, k in re.findall(r"(\d+) (passed|skipped|failed|error)", done.stdout))
-    all_skipped = done.returncode == 5 and counts.get("skipped") and not counts.get("failed")  # 5: none collected
-    assert done.returncode == 0 or all_skipped, f"{page.name}'s examples fail:\n{report}"
+    return _expected(page)
+
+
+def _run_pytest(directory: pathlib.Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-p", "no:randomly",
+                           *extra, str(directory)], cwd=directory, capture_output=True, text=True, env=_env(),
+                          timeout=900)
+
+
+def _check(page: pathlib.Path, returncode: int, counts: dict[str, int], expected: int, report: str) -> None:
+    all_skipped = returncode == 5 and counts.get("skipped") and not counts.get("failed")  # 5: none collected
+    assert returncode == 0 or all_skipped, f"{page.name}'s examples fail:\n{report}"
     ran = counts.get("passed", 0) + counts.get("skipped", 0)
     # Every test ran; a module skipped whole (a feature of another mlflow) counts once.
     assert ran == expected or (counts.get("skipped") and ran < expected), report
+
+
+@pytest.mark.parametrize("page", OWN_PROCESS, ids=lambda p: p.name)
+def test_the_page_tests_pass(page, tmp_path):
+    expected = _write_page(page, tmp_path)
+    done = _run_pytest(tmp_path)
+    report = done.stdout[-6000:] + done.stderr[-3000:]
+    counts = dict((k, int(v)) for v, k in re.findall(r"(\d+) (passed|skipped|failed|error)", done.stdout))
+    _check(page, done.returncode, counts, expected, report)
+
+
+@pytest.fixture(scope="module")
+def shared_run(tmp_path_factory) -> dict[str, tuple[int, dict[str, int], str]]:
+    """One pytest process for the SHARED pages: page name -> (exit-like code, counts, report)."""
+    import xml.etree.ElementTree as ET
+
+    root = tmp_path_factory.mktemp("doc-pages")
+    dirs = {page.name: "page_" + page.stem.replace("-", "_").replace(".", "_") for page in SHARED}
+    for page in SHARED:
+        _write_page(page, root / dirs[page.name])
+    done = _run_pytest(root, f"--junitxml={root / 'report.xml'}")
+    tail = done.stdout[-3000:] + done.stderr[-2000:]
+    if not (root / "report.xml").exists():
+        return {name: (done.returncode or 1, {}, tail) for name in dirs}
+    out = {}
+    cases = list(ET.parse(root / "report.xml").getroot().iter("testcase"))
+    for name, directory in dirs.items():
+        counts: dict[str, int] = {}
+        failures = []
+        for case in (c for c in cases if (c.get("classname") or "").startswith(directory + ".")):
+            problem = next((case.find(k) for k in ("failure", "error") if case.find(k) is not None), None)
+            kind = "failed" if problem is not None else "skipped" if case.find("skipped") is not None else "passed"
+            counts[kind] = counts.get(kind, 0) + 1
+            if problem is not None:
+                failures.append(f"{case.get('classname')}::{case.get('name')}\n{(problem.text or '')[-3000:]}")
+        code = 1 if failures else 0 if counts.get("passed") else 5
+        out[name] = (code, counts, "\n".join(failures) or tail)
+    return out
+
+
+@pytest.mark.parametrize("page", SHARED, ids=lambda p: p.name)
+def test_the_shared_page_tests_pass(page, shared_run):
+    code, counts, report = shared_run[page.name]
+    _check(page, code, counts, _expected(page), report)
 
 
 SCRIPTS = [b for b in ALL if b.lang == "python" and not b.skip_reason and b.file is None

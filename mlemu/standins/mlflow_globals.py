@@ -86,6 +86,21 @@ def clear_prompt_cache() -> None:
     PromptCache._reset_instance()
 
 
+def clear_store_caches() -> None:
+    """mlflow keeps one tracking and one registry store per URI for the life of the process,
+    and a store keeps what it read when it was built: the Unity Catalog registry store, the
+    Spark session active then (to complete two-level model names with ``current_catalog()``).
+    A store built during one test (a Spark test, say) must not serve the next."""
+    if _mlflow() is None:
+        return
+    for module_name, class_name in (("mlflow.tracking._model_registry.registry", "ModelRegistryStoreRegistry"),
+                                    ("mlflow.tracking._tracking_service.registry", "TrackingStoreRegistry")):
+        cls = getattr(sys.modules.get(module_name), class_name, None)
+        cached = getattr(cls, "_get_store_with_resolved_uri", None)
+        if hasattr(cached, "cache_clear"):
+            cached.cache_clear()
+
+
 def flush_traces() -> None:
     """Export what was traced while its workspace still answers (mlflow 3 exports in a
     background thread; after the block the trace would go nowhere: "Failed to send trace")."""

@@ -104,6 +104,7 @@ class emulate:
             mlflow_globals.reset()  # a URI set earlier in the process would bypass the env
         mlflow_globals.clear_artifact_repos()
         mlflow_globals.clear_prompt_cache()
+        mlflow_globals.clear_store_caches()
         mlflow_globals.reset_tracing()
         feature_store_shim.install()
         feature_store_versions.choose(ws, self.feature_engineering)

@@ -20,6 +20,7 @@ deletes trees itself.
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import os
 import posixpath
@@ -58,7 +59,15 @@ class FileInfo:
 def normalize(path: str | None) -> str:
     """An absolute, clean POSIX path; refuse traversal and empty paths with 400.
 
-    ``dbfs:`` prefixes are dropped, repeated and trailing slashes collapse."""
+    ``dbfs:`` prefixes are dropped, repeated and trailing slashes collapse. Every storage call
+    normalizes its path (a Files API request three times): the answers for valid paths are
+    cached (bounded; a refused path raises every time)."""
+    if type(path) is str:
+        return _normalize_cached(path)
+    return _normalize(path)
+
+
+def _normalize(path: str | None) -> str:
     if path is None or not str(path).strip():
         raise ApiError("INVALID_PARAMETER_VALUE", "Path must be provided.")
     p = str(path)
@@ -83,6 +92,9 @@ def normalize(path: str | None) -> str:
     if clean.startswith("//"):
         clean = "/" + clean.lstrip("/")
     return clean
+
+
+_normalize_cached = functools.lru_cache(maxsize=2048)(_normalize)
 
 
 def dbfs_location(path: str | None) -> tuple[Namespace, str]:

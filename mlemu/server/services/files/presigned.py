@@ -44,12 +44,18 @@ class PresignedRefused(Exception):
         self.message = message
 
 
+_NEVER = 2**62  # a time no clock reaches (ms)
+
+
 class PresignedUrls:
     """Grants of one workspace, by token."""
 
     def __init__(self, ws: "WorkspaceState") -> None:
         self._ws = ws
         self._grants: dict[str, Grant] = {}
+        #: No grant is due for removal before this time: a pass over the grants runs only then,
+        #: not on every URL issued (a long test issues thousands).
+        self._next_prune_ms = 0
 
     def issue(self, base_url: str, namespace: Namespace, path: str, methods: tuple[str, ...],
               ttl_ms: int = DEFAULT_TTL_MS) -> str:
@@ -60,6 +66,7 @@ class PresignedUrls:
         grant_id = self._ws.ids.token()
         grant = Grant(namespace, clean, frozenset(m.upper() for m in methods), now + ttl_ms)
         self._grants[grant_id] = grant
+        self._next_prune_ms = min(self._next_prune_ms, grant.expires_ms + DEFAULT_TTL_MS)
         token = f"{grant_id}-{self._signature(grant_id, grant)}"
         return f"{base_url.rstrip('/')}{PREFIX}{token}{quote(clean)}"
 
@@ -67,6 +74,8 @@ class PresignedUrls:
         """The grant a request may use, or :class:`PresignedRefused` (403, like S3)."""
         grant_id, _, signature = token.partition("-")
         grant = self._grants.get(grant_id)
+        if grant is not None and self._ws.clock.now_ms() >= grant.expires_ms + DEFAULT_TTL_MS:
+            grant = None  # due for removal: answered as if it were gone already
         if grant is None or not hmac.compare_digest(signature.encode("utf-8", "replace"),
                                                     self._signature(grant_id, grant).encode()):
             raise PresignedRefused(403, "AccessDenied", "Access Denied")
@@ -89,6 +98,10 @@ class PresignedUrls:
     def _prune(self, now: int) -> None:
         # Expired grants are kept a while so their URLs answer "Request has expired" (which
         # makes the SDK fetch a new URL) rather than "Access Denied".
+        if now < self._next_prune_ms:
+            return
         expired = [t for t, g in self._grants.items() if g.expires_ms + DEFAULT_TTL_MS <= now]
         for t in expired:
             del self._grants[t]
+        self._next_prune_ms = min((g.expires_ms + DEFAULT_TTL_MS for g in self._grants.values()),
+                                  default=_NEVER)

@@ -156,3 +156,18 @@ def test_mlflow_presigned_url_repository(mlemu, tmp_path):
     mlemu.calls.assert_called("files.presigned.put", times=2)
     downloads = mlemu.calls.filter(operation="files.create-download-url")
     assert downloads and all(set(c.request) == {"path"} for c in downloads)  # a JSON body, no query
+
+
+def test_expired_grants_are_dropped_and_then_refused(mlemu, auth):
+    """A grant answers "expired" for a while, then is gone (Access Denied) and no longer kept;
+    the pass over the grants runs when the first one is due, not per URL issued."""
+    mlemu.storage.write("files", f"{VOL}/a.txt", b"alpha")
+    old = [_download_url(mlemu, auth, f"{VOL}/a.txt") for _ in range(3)]
+    mlemu.clock.advance(61 * 60)
+    assert b"Request has expired" in requests.get(old[0]).content
+    mlemu.clock.advance(60 * 60)
+    r = requests.get(old[1])                  # due for removal, even before a pass removes it
+    assert r.status_code == 403 and b"<Message>Access Denied</Message>" in r.content
+    fresh = _download_url(mlemu, auth, f"{VOL}/a.txt")   # issuing runs the due pass
+    assert len(mlemu.files.presigned) == 1
+    assert requests.get(fresh).content == b"alpha"
