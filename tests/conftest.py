@@ -51,6 +51,7 @@ SLOW_FIRST = (
 )
 
 
+@pytest.hookimpl(optionalhook=True)  # the matrix venvs run without pytest-xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """xdist's own ``--dist loadgroup`` does nothing under pytest 9 (it renames items through
     an attribute pytest no longer reads), so the groups are made here, from node ids; the

@@ -60,10 +60,13 @@ def clear_artifact_repos() -> None:
     """mlflow caches artifact repositories by run / model id; seeded workspaces repeat ids."""
     if _mlflow() is None:
         return
+    from mlflow.tracking._tracking_service import client as tracking_client
     from mlflow.tracking._tracking_service import utils as tracking_utils
-    cache = getattr(tracking_utils, "_artifact_repos_cache", None)
-    if cache is not None:
-        cache.clear()
+    for cache in (getattr(tracking_utils, "_artifact_repos_cache", None),  # mlflow >= 2.10 or so
+                  # mlflow 2.9: a class attribute, shared by every client of the process
+                  getattr(tracking_client.TrackingServiceClient, "_artifact_repos_cache", None)):
+        if cache is not None:
+            cache.clear()
 
 
 def clear_prompt_cache() -> None:

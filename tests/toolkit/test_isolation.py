@@ -74,3 +74,35 @@ def test_a_trace_after_serving_refusals_reaches_its_workspace(pytester):
     pytester.makepyfile(test_user=SERVING_THEN_TRACING)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist")
     result.assert_outcomes(passed=2)
+
+
+ARTIFACTS_THEN_DBFS_LOCATION = """
+    import mlflow
+
+    def test_run_artifact_in_the_default_location(mlemu):
+        mlflow.set_experiment("/Shared/first")
+        with mlflow.start_run() as run:
+            mlflow.log_text("a", "a.txt")
+        pytest_run_ids.append(run.info.run_id)
+
+    def test_run_artifact_in_a_dbfs_location(mlemu):
+        experiment = mlflow.create_experiment("/Shared/second", artifact_location="dbfs:/team/artifacts")
+        mlflow.set_experiment(experiment_id=experiment)
+        with mlflow.start_run() as run:
+            mlflow.log_text("b", "b.txt")
+        assert run.info.run_id == pytest_run_ids[0]  # seeded ids: the same run id as the first test's
+        mlemu.calls.assert_called("dbfs.raw.upload")
+        assert [f.path for f in mlemu.storage.walk_files("dbfs", "/team/artifacts")] == [
+            f"/team/artifacts/{run.info.run_id}/artifacts/b.txt"]
+
+    pytest_run_ids = []
+"""
+
+
+def test_a_run_id_seen_in_an_earlier_test_gets_its_own_artifact_location(pytester):
+    """mlflow caches a run's artifact repository by run id (mlflow 2.9: on the tracking client
+    class); seeded workspaces repeat run ids, so the second test wrote through the first test's
+    repository (the credentials API) instead of its experiment's DBFS location."""
+    pytester.makepyfile(test_user=ARTIFACTS_THEN_DBFS_LOCATION)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-p", "no:xdist")
+    result.assert_outcomes(passed=2)

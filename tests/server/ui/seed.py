@@ -59,7 +59,7 @@ def seed(trained_model) -> Seeded:  # type: ignore[no-untyped-def]
     finally:
         mlflow.set_registry_uri(previous)
     prompt = None
-    if _mlflow3():
+    if hasattr(getattr(mlflow, "genai", None), "register_prompt"):  # mlflow 3.0 has mlflow.register_prompt only
         mlflow.genai.register_prompt(PROMPT, "Hello {{name}}!", commit_message="first")
         mlflow.genai.register_prompt(PROMPT, [{"role": "user", "content": "Hi {{name}}"}])
         prompt = PROMPT

@@ -72,7 +72,8 @@ def test_artifact_layout_and_spec(trained):
     assert spec["serialization_version"] == 11
     # signature: source columns required, features optional, outputs = the label
     sig = info.signature
-    assert [(c.name, c.required) for c in sig.inputs.inputs] == [
+    # (mlflow < 2.10's ColSpec says ``optional`` rather than ``required``)
+    assert [(c.name, c.required if hasattr(c, "required") else not c.optional) for c in sig.inputs.inputs] == [
         ("customer_id", True), ("event_timestamp", True), ("total_spend", False), ("orders", False)]
     assert [c.name for c in sig.outputs.inputs] == ["is_churned"]
 

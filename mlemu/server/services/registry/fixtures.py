@@ -14,6 +14,7 @@ model without a signature is refused, as on Databricks).
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -51,12 +52,25 @@ def seed_model_version(ws: "WorkspaceState", full_name: str, model: Any, *, inpu
 def _save(model: Any, path: str, input_example: Any, signature: Any,
           pip_requirements: list[str] | None) -> None:
     import mlflow
-    from mlflow.models import infer_signature
+    from mlflow.models import Model, infer_signature
 
     if isinstance(model, mlflow.pyfunc.PythonModel):
-        mlflow.pyfunc.save_model(path, python_model=model, signature=signature,
-                                 input_example=input_example,
-                                 pip_requirements=pip_requirements or ["mlflow"])
+        def save(sig: Any) -> None:
+            mlflow.pyfunc.save_model(path, python_model=model, signature=sig,
+                                     input_example=input_example,
+                                     pip_requirements=pip_requirements or ["mlflow"])
+
+        save(signature)
+        if signature is None and input_example is not None \
+                and Model.load(path).signature is None:
+            # mlflow < 2.10 infers no signature from a pyfunc's input example, and Unity Catalog
+            # refuses a version without one: infer it as newer mlflow does (the model's answer).
+            shutil.rmtree(path)
+            output = model.predict(None, input_example)
+            if isinstance(output, list):  # mlflow 2.9 infers no schema from a list
+                import pandas as pd
+                output = pd.Series(output)
+            save(infer_signature(input_example, output))
         return
     if _is_sklearn(model):
         if signature is None and input_example is not None:

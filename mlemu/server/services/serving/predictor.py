@@ -122,6 +122,11 @@ def predict(model: Any, body: bytes, content_type: str) -> Prediction:
                 return wide
         result = scoring_server.invocations(body, content_type, model, schema)
     except MlflowException as e:
+        if e.get_http_status_code() >= 500:
+            # mlflow < 2.11 raises input errors (a missing column, an unreadable TF-serving
+            # body) with MlflowException's default INTERNAL_ERROR; later ones, and the
+            # workspace, answer the request's fault as INVALID_PARAMETER_VALUE, 400.
+            return Prediction(400, _error_body("INVALID_PARAMETER_VALUE", e.message))
         return Prediction(e.get_http_status_code(), _error_body(e.error_code, e.message))
     except Exception as e:  # the user's model raised: the model server answers 400
         return Prediction(400, _error_body("BAD_REQUEST", "Encountered an unexpected error while evaluating "

@@ -1,7 +1,10 @@
 """Host metadata and the current user."""
 from __future__ import annotations
 
+import pytest
 import requests
+
+from tests.sdk_features import CONFIG_WORKSPACE_ID, CONFIG_WORKSPACE_ID_REASON
 
 
 def test_current_user(mlemu):
@@ -20,6 +23,7 @@ def test_host_metadata_needs_no_auth_and_names_the_workspace(mlemu):
     assert "{account_id}" not in r.json()["oidc_endpoint"]
 
 
+@pytest.mark.skipif(not CONFIG_WORKSPACE_ID, reason=CONFIG_WORKSPACE_ID_REASON)
 def test_sdk_picks_up_workspace_id(mlemu):
     from databricks.sdk import WorkspaceClient
 
@@ -28,6 +32,7 @@ def test_sdk_picks_up_workspace_id(mlemu):
     assert w.config.workspace_id == mlemu.workspace_id
 
 
+@pytest.mark.skipif(not CONFIG_WORKSPACE_ID, reason=CONFIG_WORKSPACE_ID_REASON)
 def test_every_sdk_client_probes_and_record_probes_shows_each_probe(mlemu):
     """databricks-sdk caches no host metadata (0.162-0.167): every Config asks, and the answer
     (bytes encoded once per host) stays the same; the journal keeps the probes on request."""

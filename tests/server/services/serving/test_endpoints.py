@@ -10,6 +10,7 @@ from databricks.sdk.service.serving import (
     AiGatewayInferenceTableConfig, EndpointCoreConfigInput, EndpointTag, RateLimit,
     RateLimitRenewalPeriod, ServedEntityInput)
 
+from tests.sdk_features import SERVING_OPENAPI, SERVING_OPENAPI_REASON, SERVING_TAGS, SERVING_TAGS_REASON
 from tests.server.services.serving.conftest import MODEL, config, entity
 
 
@@ -153,6 +154,7 @@ def test_delete(w, fraud_model):
         w.serving_endpoints.get("ep")
 
 
+@pytest.mark.skipif(not SERVING_TAGS, reason=SERVING_TAGS_REASON)
 def test_tags_ai_gateway_rate_limits(mlemu, w, fraud_model):
     w.serving_endpoints.create_and_wait("ep", config=config("ep", entity("1")),
                                         tags=[EndpointTag(key="team", value="fraud")])
@@ -170,6 +172,7 @@ def test_tags_ai_gateway_rate_limits(mlemu, w, fraud_model):
     assert [(t.key, t.value) for t in ep.tags] == [("stage", "prod")]
 
 
+@pytest.mark.skipif(not SERVING_OPENAPI, reason=SERVING_OPENAPI_REASON)
 def test_permissions_openapi_logs_metrics(w, fraud_model, X):
     ep = w.serving_endpoints.create_and_wait("ep", config=config("ep", entity("3")))
     perms = w.serving_endpoints.get_permissions(ep.id)

@@ -12,6 +12,7 @@ import requests
 from databricks.sdk.errors import InvalidParameterValue, NotFound
 from databricks.sdk.service.sql import Disposition, Format, StatementParameterListItem
 
+from tests.sdk_features import SQL_STATE, SQL_STATE_REASON
 from tests.server.services.sql.helpers import require_engine, rows, run, same
 
 require_engine()
@@ -102,6 +103,7 @@ def test_pending_polling_and_cancel(w, warehouse_id, scores):
     assert w.statement_execution.get_statement(c.statement_id).status.state.value == "CANCELED"
 
 
+@pytest.mark.skipif(not SQL_STATE, reason=SQL_STATE_REASON)
 def test_named_parameters(w, warehouse_id, scores):
     got = rows(w, warehouse_id, f"SELECT count(*) FROM {T} WHERE n >= :lo AND at < :until AND id <> :skip",
                parameters=[StatementParameterListItem(name="lo", value="5", type="INT"),
@@ -113,6 +115,7 @@ def test_named_parameters(w, warehouse_id, scores):
     assert r.status.error.message.startswith("[UNBOUND_SQL_PARAMETER]")
 
 
+@pytest.mark.skipif(not SQL_STATE, reason=SQL_STATE_REASON)
 @pytest.mark.parametrize("sql, error_class, sqlstate", [
     ("SELECT * FROM ml.serving.nope", "TABLE_OR_VIEW_NOT_FOUND", "42P01"),
     (f"SELECT id, count(*) FROM {T} GROUP BY ok", "MISSING_AGGREGATION", "42803"),
@@ -192,6 +195,7 @@ def test_dbapi_adapter_runs_the_same_engine(mlemu, scores):
     assert [c.operation for c in mlemu.calls][-2:] == ["sql.dbapi.execute"] * 2
 
 
+@pytest.mark.skipif(not SQL_STATE, reason=SQL_STATE_REASON)
 def test_ansi_semantics_spark_has_and_duckdb_lacks(mlemu, w, warehouse_id):
     """Division by zero raises (ANSI mode), malformed JSON is NULL, current_user() is the workspace user."""
     mlemu.unity_catalog.put_table("main.default.j", pd.DataFrame({"a": [1, 2], "b": [0, 1],

@@ -13,6 +13,14 @@ pytestmark = pytest.mark.skipif(not MLFLOW3, reason="trace metrics are an mlflow
 DAY_MS = 86_400_000
 
 
+def _client_sums_token_usage() -> bool:
+    """mlflow 3.0 does not add up its spans' token usage into the trace's metadata (later ones
+    do), and the metrics are computed over what the client sent, as the workspace computes them."""
+    from mlflow.tracing.constant import TraceMetadataKey
+
+    return hasattr(TraceMetadataKey, "TOKEN_USAGE")
+
+
 @pytest.fixture
 def traced(mlemu, experiment_id):
     """Three traces: two OK (with token usage and an LLM span with a cost), one ERROR; one
@@ -78,6 +86,8 @@ def test_trace_count_by_hour_and_status(api, mlemu, traced):
 
 
 def test_tokens_latency_costs_and_assessments(api, mlemu, traced):
+    if not _client_sums_token_usage():
+        pytest.skip("this mlflow (3.0) records no trace-level token usage (mlflow.trace.tokenUsage)")
     tokens = _query(api, experiment_ids=[traced], view_type="TRACES", metric_name="total_tokens",
                     aggregations=[{"aggregation_type": "SUM"}, {"aggregation_type": "AVG"},
                                   {"aggregation_type": "PERCENTILE", "percentile_value": 50}])
@@ -102,6 +112,8 @@ def test_tokens_latency_costs_and_assessments(api, mlemu, traced):
 
 def test_mlflows_rest_store_reads_the_answer(traced):
     """The client's own parser (``RestStore.query_trace_metrics``) takes the answer."""
+    pytest.importorskip("mlflow.entities.trace_metrics", reason="this mlflow has no trace metrics client "
+                        "(RestStore.query_trace_metrics came after mlflow 3.8)")
     from mlflow.entities.trace_metrics import AggregationType, MetricAggregation, MetricViewType
     from mlflow.tracking._tracking_service.utils import _get_store
 

@@ -379,7 +379,7 @@ def test_prompts_are_listed_and_shown_as_the_ui_reads_them(ui):
     versions hold the template in mlflow.prompt.text; the model list leaves prompts out."""
     server, session, seeded = ui
     if seeded.prompt is None:
-        pytest.skip("prompts in Unity Catalog are registered with mlflow 3 here")
+        pytest.skip("prompts in Unity Catalog are registered here with mlflow.genai.register_prompt, which came after mlflow 3.0")
     base = f"{server.url}/ajax-api/2.0/mlflow"
     prompt_clause = "tags.`mlflow.prompt.is_prompt` = 'true'"
     listed = session.get(f"{base}/registered-models/search", params={"filter": prompt_clause}).json()
