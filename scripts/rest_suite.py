@@ -94,6 +94,8 @@ def _wrap(workspace: Any) -> None:
     """Map experiment names around ``workspace.handle`` (the loopback server's entry point)."""
     import urllib.parse
     inner = workspace.handle
+    inner("POST", "/api/2.0/workspace/mkdirs", "", {"authorization": f"Bearer {workspace.token}"},
+          json.dumps({"path": PREFIX.rstrip("/")}).encode())
 
     def handle(method: str, path: str, query_string: str = "", headers: Any = None,
                body: bytes = b"", *args: Any, **kwargs: Any) -> tuple[int, dict[str, str], bytes]:
@@ -133,9 +135,6 @@ class MlemuServer:
         from mlemu import Workspace
         from mlemu.server.transport.server import LoopbackServer
         workspace = Workspace()
-        workspace.handle("POST", "/api/2.0/workspace/mkdirs", "",
-                         {"authorization": f"Bearer {workspace.token}"},
-                         json.dumps({"path": PREFIX.rstrip("/")}).encode())
         _wrap(workspace)
         self.server = LoopbackServer(workspace)
         self.url = self.server.url
