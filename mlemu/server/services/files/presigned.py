@@ -74,12 +74,13 @@ class PresignedUrls:
         """The grant a request may use, or :class:`PresignedRefused` (403, like S3)."""
         grant_id, _, signature = token.partition("-")
         grant = self._grants.get(grant_id)
-        if grant is not None and self._ws.clock.now_ms() >= grant.expires_ms + DEFAULT_TTL_MS:
+        now = self._ws.clock.now_ms()
+        if grant is not None and now >= grant.expires_ms + DEFAULT_TTL_MS:
             grant = None  # due for removal: answered as if it were gone already
         if grant is None or not hmac.compare_digest(signature.encode("utf-8", "replace"),
                                                     self._signature(grant_id, grant).encode()):
             raise PresignedRefused(403, "AccessDenied", "Access Denied")
-        if self._ws.clock.now_ms() >= grant.expires_ms:
+        if now >= grant.expires_ms:
             raise PresignedRefused(403, "AccessDenied", "Request has expired")
         if url_path != grant.path or method.upper() not in grant.methods:
             # The signature covers the object key and the method: anything else is forged.
