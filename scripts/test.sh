@@ -3,7 +3,8 @@
 #
 # What it installs: two virtual environments in this checkout, .venv-mlflow3 and .venv-mlflow2
 # (mlemu editable, the clients, scikit-learn, the optional engines and the test tools from
-# requirements/; about 1.5 GB each, 2-4 minutes with an empty pip cache, seconds when current).
+# requirements/, by uv (scripts/setup-env.sh); about 1.5 GB each, 1-3 minutes with an empty cache,
+# seconds when current).
 # Nothing is installed system-wide unless you ask: with MLEMU_INSTALL_BROWSER=1 (what CI sets)
 # it also installs Debian's chromium for the MLflow UI smoke test (needs root and apt-get);
 # without it that test skips with the reason.
@@ -23,7 +24,7 @@ cd "$root"
 started=$SECONDS
 say() { echo "== [$((SECONDS - started))s] $*"; }
 
-say "setting up .venv-mlflow3 and .venv-mlflow2 (pip's output is prefixed by the stack)"
+say "setting up .venv-mlflow3 and .venv-mlflow2 (the installer's output is prefixed by the stack)"
 # Install both stacks in parallel (installs are network-bound).
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
