@@ -289,7 +289,7 @@ def make_feature_table(mlemu: Any) -> Any:
 
 @pytest.fixture(scope="session")
 def mlemu_spark_session() -> Iterator[Any]:
-    """One local SparkSession for the whole test session (started on first use, ~5-10 s);
+    """One local SparkSession for the whole test session (started on first use, ~5-15 s);
     skipped with the reason when pyspark or Java is missing. See :mod:`mlemu.standins.spark`."""
     import os
     import shutil
