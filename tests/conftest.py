@@ -4,6 +4,20 @@ from __future__ import annotations
 import pytest
 
 
+#: Options for the pytest processes the tests start (a user's project, the docs' examples):
+#: hypothesis's pytest plugin costs about 1.1 s of CPU at every pytest start and none of those
+#: projects uses it (mlemu's own property tests run in this process, with the plugin).
+CHILD_PYTEST_ADDOPTS = "-p no:hypothesispytest"
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytest's own ``pytester`` (which clears PYTEST_ADDOPTS), with CHILD_PYTEST_ADDOPTS for
+    the pytest processes it starts."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", CHILD_PYTEST_ADDOPTS)
+    return pytester
+
+
 @pytest.fixture(scope="session")
 def iris_data():
     """A small, deterministic classification data set (pandas X, numpy y)."""

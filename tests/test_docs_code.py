@@ -83,9 +83,13 @@ ALL = [b for page in PAGES for b in blocks(page)]
 
 
 def _env() -> dict[str, str]:
-    """The environment of a user's shell: no pytest, Databricks or mlflow settings of ours."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(("PYTEST_", "DATABRICKS_", "MLFLOW_", "COV_"))}
+    """The environment of a user's shell: no pytest, Databricks or mlflow settings of ours (but
+    CHILD_PYTEST_ADDOPTS: the examples' pytest runs without the plugins they do not use)."""
+    from tests.conftest import CHILD_PYTEST_ADDOPTS
+
+    return {**{k: v for k, v in os.environ.items()
+               if not k.startswith(("PYTEST_", "DATABRICKS_", "MLFLOW_", "COV_"))},
+            "PYTEST_ADDOPTS": CHILD_PYTEST_ADDOPTS}
 
 
 def _bin_path() -> str:
