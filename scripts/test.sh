@@ -46,8 +46,8 @@ py3="$(cat "$tmp/py3")"; py2="$(cat "$tmp/py2")"
 say "stacks ready"
 status=0
 workers=(-n "${MLEMU_TEST_WORKERS:-2}")
-v3="$("$py3" -c 'import mlflow; print(mlflow.__version__)')"
-v2="$("$py2" -c 'import mlflow; print(mlflow.__version__)')"
+v3="$("$py3" -c 'from importlib.metadata import version; print(version("mlflow"))')"
+v2="$("$py2" -c 'from importlib.metadata import version; print(version("mlflow"))')"
 stack3() { MLEMU_OTHER_MLFLOW_PYTHON="$py2" "$py3" -m pytest -q -rs "${workers[@]}" "$@"; }
 stack2() {  # exit 5 (nothing collected: the arguments chose server-only tests) is no failure
   local rc=0
