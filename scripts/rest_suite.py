@@ -226,10 +226,23 @@ def pytest_runtest_call(item: Any) -> Any:
         signal.alarm(0)
 
 
-def pytest_sessionfinish(session: Any) -> None:
+def _write_results() -> None:
     out = os.environ.get("REST_SUITE_OUT")
     if out:
         Path(out).write_text(json.dumps(_RESULTS, indent=1, sort_keys=True))
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    """A test's outcome: its call's, or the first setup/teardown that did not pass. Written at
+    once, so a run that is stopped still counts what it ran."""
+    if report.when == "call" or report.outcome != "passed":
+        if _RESULTS.get(report.nodeid) in (None, "passed"):
+            _RESULTS[report.nodeid] = report.outcome
+            _write_results()
+
+
+def pytest_sessionfinish(session: Any) -> None:
+    _write_results()
 
 
 # ---- the command-line side -----------------------------------------------------------------

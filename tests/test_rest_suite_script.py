@@ -44,3 +44,18 @@ def test_families_put_oss_only_features_apart() -> None:
     assert rest_suite.family("tests/tracking/test_rest_tracking.py::test_workspace_x[sqlalchemy]") == "oss:workspace-mode"
     assert rest_suite.family("tests/tracking/test_model_registry.py::test_create_and_query_registered_model_flow[sqlalchemy]") == "registry"
     assert rest_suite.family("tests/tracking/test_rest_tracking.py::test_log_batch[sqlalchemy]") == "tracking"
+
+
+def test_outcomes_are_recorded_and_written_as_the_run_goes(tmp_path, monkeypatch) -> None:
+    from types import SimpleNamespace as Report
+    out = tmp_path / "outcomes.json"
+    monkeypatch.setenv("REST_SUITE_OUT", str(out))
+    monkeypatch.setattr(rest_suite, "_RESULTS", {})
+    for nodeid, when, outcome in [("t::ok", "setup", "passed"), ("t::ok", "call", "passed"),
+                                  ("t::ok", "teardown", "passed"), ("t::bad", "setup", "passed"),
+                                  ("t::bad", "call", "failed"), ("t::skip", "setup", "skipped"),
+                                  ("t::err", "call", "passed"), ("t::err", "teardown", "failed")]:
+        rest_suite.pytest_runtest_logreport(Report(nodeid=nodeid, when=when, outcome=outcome))
+    # written without waiting for the session's end
+    assert json.loads(out.read_text()) == {"t::ok": "passed", "t::bad": "failed",
+                                           "t::skip": "skipped", "t::err": "failed"}
