@@ -214,9 +214,7 @@ def _alarm(_signum: int, _frame: Any) -> None:
 import pytest  # noqa: E402  (the plugin side runs inside pytest)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: Any) -> Any:
-    """Only the test body is timed: an alarm in pytest's own reporting would stop the run."""
+def _timed() -> Any:
     import signal
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(TEST_TIMEOUT_S)
@@ -224,6 +222,24 @@ def pytest_runtest_call(item: Any) -> Any:
         yield
     finally:
         signal.alarm(0)
+
+
+# Setup, body and teardown are timed, each on its own (a fixture's teardown can hang too, e.g.
+# flushing traces to a server that is gone); never pytest's own reporting, where an alarm would
+# stop the run with INTERNALERROR.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: Any) -> Any:
+    yield from _timed()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: Any) -> Any:
+    yield from _timed()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
+    yield from _timed()
 
 
 def _write_results() -> None:
@@ -252,6 +268,11 @@ def run(target: str, checkout: Path, extra: list[str]) -> dict[str, str]:
     out = Path(tempfile.mkstemp(suffix=f"-{target}.json")[1])
     here = Path(__file__).resolve()
     env = {**os.environ, "REST_SUITE_TARGET": target, "REST_SUITE_OUT": str(out),
+           # the same on both targets: traces are written while the test's server is up (the
+           # asynchronous queue retried against a stopped server for minutes at teardown), and
+           # a refused connection is not retried for minutes
+           "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING": "false", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+           "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
            "PYTHONPATH": os.pathsep.join([str(here.parent.parent), str(here.parent), str(checkout)])}
     cmd = [sys.executable, "-m", "pytest", "-p", "rest_suite", "-p", "no:xdist", "-p", "no:cacheprovider",
            "-q", "--no-header", "-o", "addopts=", "-W", "ignore", *FILES, *extra]
