@@ -47,22 +47,29 @@ OSS_ONLY = {
 }
 FAMILIES = {
     "tracing": ("trace", "span", "assessment"),
-    "ui-handlers": ("ajax", "get_metric_history_bulk", "graphql", "search_datasets", "bulk_interval"),
+    "ui-handlers": ("ajax", "get_metric_history_bulk", "graphql", "search_dataset", "bulk_interval"),
     "logged-models": ("logged_model",),
     "registry": ("registered_model", "model_version", "registry", "alias"),
 }
+
+
+def _has_word(name: str, word: str) -> bool:
+    """``word`` as whole ``_``-separated words of a test's name (a plural too): ``cli`` is in
+    ``test_rename_experiment_cli``, not in ``test_client_api_...``."""
+    import re
+    return re.search(rf"(?:^|_){re.escape(word)}(?:e?s)?(?:_|$)", name) is not None
 
 
 def family(test_id: str) -> str:
     """The family a test belongs to (by its file and name); ``oss:...`` for OSS-only ones."""
     name = test_id.split("::")[-1].split("[")[0].lower()
     for fam, words in OSS_ONLY.items():
-        if any(w in name for w in words):
+        if any(_has_word(name, w) for w in words):
             return f"oss:{fam}"
     if "test_model_registry" in test_id:
         return "registry"
     for fam, words in FAMILIES.items():
-        if any(w in name for w in words):
+        if any(_has_word(name, w) for w in words):
             return fam
     return "tracking"
 

@@ -59,3 +59,13 @@ def test_outcomes_are_recorded_and_written_as_the_run_goes(tmp_path, monkeypatch
     # written without waiting for the session's end
     assert json.loads(out.read_text()) == {"t::ok": "passed", "t::bad": "failed",
                                            "t::skip": "skipped", "t::err": "failed"}
+
+
+def test_families_match_whole_words() -> None:
+    fam = rest_suite.family
+    assert fam("t.py::test_client_api_add_remove_experiments_rest_tracking[sqlalchemy]") == "tracking"
+    assert fam("t.py::test_rename_experiment_cli[sqlalchemy]") == "oss:server-internals"
+    assert fam("t.py::test_list_logged_model_artifacts[sqlalchemy]") == "oss:server-artifacts"
+    assert fam("t.py::test_search_dataset_handler_rejects_invalid_requests[sqlalchemy]") == "ui-handlers"
+    assert fam("t.py::test_set_delete_registered_model_alias_and_get_model_version_by_alias_flow") == "registry"
+    assert fam("t.py::test_assessments_end_to_end[sqlalchemy]") == "tracing"
