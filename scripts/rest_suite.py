@@ -148,11 +148,20 @@ class MlemuServer:
 
     def __enter__(self) -> str:
         self.server.start()
-        os.environ["MLFLOW_TRACKING_TOKEN"] = self.server.workspace.token
+        # the tests talk to the URL; a Databricks user's client also has the workspace's host and
+        # token (it reads them to fetch traces and artifacts from dbfs:/ locations)
+        self.env = {"MLFLOW_TRACKING_TOKEN": self.server.workspace.token,
+                    "DATABRICKS_HOST": self.url, "DATABRICKS_TOKEN": self.server.workspace.token}
+        self.saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
         return self.url
 
     def __exit__(self, *exc: Any) -> None:
-        os.environ.pop("MLFLOW_TRACKING_TOKEN", None)
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         self.server.stop()
 
 
