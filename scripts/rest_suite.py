@@ -14,7 +14,9 @@ Run it from the mlemu checkout with the mlflow 3 venv's python, so this mlemu is
 Target ``mlflow`` runs the files unchanged (the in-process OSS server thread mlflow's fixtures
 start; only the sqlite store, the ``[sqlalchemy]`` ids). Target ``mlemu`` replaces mlflow's
 ``ServerThread`` and ``_init_server`` with a fresh in-memory mlemu workspace on a loopback port,
-adds the workspace token (``MLFLOW_TRACKING_TOKEN``) and maps experiment names: a relative name
+served as ``mlemu serve --ui`` serves it (the UI-handler tests call ``/ajax-api/`` paths), gives
+the client the workspace's host and token (``MLFLOW_TRACKING_TOKEN``, ``DATABRICKS_HOST``,
+``DATABRICKS_TOKEN``, as a Databricks user has them) and maps experiment names: a relative name
 ``X`` is stored as ``/Users/user@company.com/rest-suite/X`` (Databricks wants absolute paths) and
 answers strip that prefix again. Each target runs in one pytest process, one after the other; the
 script prints per-family counts and the tests that pass on ``mlflow`` but fail on ``mlemu``.
@@ -140,18 +142,24 @@ class MlemuServer:
 
     def __init__(self, *_args: Any, **_kwargs: Any) -> None:
         from mlemu import Workspace
-        from mlemu.server.transport.server import LoopbackServer
-        workspace = Workspace()
+        from mlemu.server.ui.bundle import UiUnavailable, build_dir
+        from mlemu.server.ui.server import UiServer
+        workspace = self.workspace = Workspace()
         _wrap(workspace)
-        self.server = LoopbackServer(workspace)
+        try:  # as ``mlemu serve --ui``: the UI-handler tests call the UI's /ajax-api/ paths
+            build_dir()
+            self.server = UiServer(workspace)
+        except UiUnavailable:
+            from mlemu.server.transport.server import LoopbackServer
+            self.server = LoopbackServer(workspace)
         self.url = self.server.url
 
     def __enter__(self) -> str:
         self.server.start()
         # the tests talk to the URL; a Databricks user's client also has the workspace's host and
         # token (it reads them to fetch traces and artifacts from dbfs:/ locations)
-        self.env = {"MLFLOW_TRACKING_TOKEN": self.server.workspace.token,
-                    "DATABRICKS_HOST": self.url, "DATABRICKS_TOKEN": self.server.workspace.token}
+        self.env = {"MLFLOW_TRACKING_TOKEN": self.workspace.token,
+                    "DATABRICKS_HOST": self.url, "DATABRICKS_TOKEN": self.workspace.token}
         self.saved = {k: os.environ.get(k) for k in self.env}
         os.environ.update(self.env)
         return self.url

@@ -69,3 +69,22 @@ def test_families_match_whole_words() -> None:
     assert fam("t.py::test_search_dataset_handler_rejects_invalid_requests[sqlalchemy]") == "ui-handlers"
     assert fam("t.py::test_set_delete_registered_model_alias_and_get_model_version_by_alias_flow") == "registry"
     assert fam("t.py::test_assessments_end_to_end[sqlalchemy]") == "tracing"
+
+
+def test_the_mlemu_server_answers_ui_paths_and_gives_the_client_its_host_and_token(monkeypatch) -> None:
+    import os
+    import urllib.error
+    import urllib.request
+    for k in ("MLFLOW_TRACKING_TOKEN", "DATABRICKS_HOST", "DATABRICKS_TOKEN"):
+        monkeypatch.delenv(k, raising=False)
+    server = rest_suite.MlemuServer()
+    with server as url:
+        assert os.environ["DATABRICKS_HOST"] == url
+        assert os.environ["DATABRICKS_TOKEN"] == os.environ["MLFLOW_TRACKING_TOKEN"] == server.workspace.token
+        req = urllib.request.Request(f"{url}/ajax-api/2.0/mlflow/metrics/get-history?run_id=r&metric_key=m",
+                                     headers={"Authorization": f"Bearer {server.workspace.token}"})
+        try:
+            urllib.request.urlopen(req)
+        except urllib.error.HTTPError as e:  # routed (the run is unknown), not ENDPOINT_NOT_FOUND
+            assert json.loads(e.read())["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert "DATABRICKS_HOST" not in os.environ
