@@ -46,6 +46,12 @@ OSS_ONLY = {
     "server-internals": ("sqlalchemy", "sqlite", "cli", "gateway", "webhook", "jobs",
                          "prometheus", "otel", "scorer", "secret", "health", "version_endpoint",
                          "server_info", "fastapi", "static"),
+    # the tracking server's own evaluation-dataset store (/api/3.0/mlflow/datasets/...); on
+    # Databricks, mlflow.genai.datasets keeps them in Unity Catalog through databricks-agents
+    "evaluation-datasets": ("evaluation_dataset", "dataset_to_experiments",
+                            "dataset_from_experiments", "dataset_experiment_association",
+                            "add_multiple_experiments", "idempotent_add_experiments",
+                            "idempotent_remove_experiments", "add_remove_experiments"),
 }
 FAMILIES = {
     "tracing": ("trace", "span", "assessment"),

@@ -63,7 +63,7 @@ def test_outcomes_are_recorded_and_written_as_the_run_goes(tmp_path, monkeypatch
 
 def test_families_match_whole_words() -> None:
     fam = rest_suite.family
-    assert fam("t.py::test_client_api_add_remove_experiments_rest_tracking[sqlalchemy]") == "tracking"
+    assert fam("t.py::test_client_logs_a_run[sqlalchemy]") == "tracking"  # "cli" is not in "client"
     assert fam("t.py::test_rename_experiment_cli[sqlalchemy]") == "oss:server-internals"
     assert fam("t.py::test_list_logged_model_artifacts[sqlalchemy]") == "oss:server-artifacts"
     assert fam("t.py::test_search_dataset_handler_rejects_invalid_requests[sqlalchemy]") == "ui-handlers"
@@ -88,3 +88,10 @@ def test_the_mlemu_server_answers_ui_paths_and_gives_the_client_its_host_and_tok
         except urllib.error.HTTPError as e:  # routed (the run is unknown), not ENDPOINT_NOT_FOUND
             assert json.loads(e.read())["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     assert "DATABRICKS_HOST" not in os.environ
+
+
+def test_the_tracking_servers_evaluation_datasets_are_an_oss_only_family() -> None:
+    fam = rest_suite.family
+    assert fam("t.py::test_create_and_get_evaluation_dataset[sqlalchemy]") == "oss:evaluation-datasets"
+    assert fam("t.py::test_client_api_add_remove_experiments_rest_tracking[sqlalchemy]") == "oss:evaluation-datasets"
+    assert fam("t.py::test_search_datasets_graphql[sqlalchemy]") == "ui-handlers"  # a run's input datasets
