@@ -14,7 +14,9 @@ Run it from the mlemu checkout with the mlflow 3 venv's python, so this mlemu is
 Target ``mlflow`` runs the files unchanged (the in-process OSS server thread mlflow's fixtures
 start; only the sqlite store, the ``[sqlalchemy]`` ids). Target ``mlemu`` replaces mlflow's
 ``ServerThread`` and ``_init_server`` with a fresh in-memory mlemu workspace on a loopback port,
-adds the workspace token (``MLFLOW_TRACKING_TOKEN``) and maps experiment names: a relative name
+served as ``mlemu serve --ui`` serves it (the UI-handler tests call ``/ajax-api/`` paths), gives
+the client the workspace's host and token (``MLFLOW_TRACKING_TOKEN``, ``DATABRICKS_HOST``,
+``DATABRICKS_TOKEN``, as a Databricks user has them) and maps experiment names: a relative name
 ``X`` is stored as ``/Users/user@company.com/rest-suite/X`` (Databricks wants absolute paths) and
 answers strip that prefix again. Each target runs in one pytest process, one after the other; the
 script prints per-family counts and the tests that pass on ``mlflow`` but fail on ``mlemu``.
@@ -44,25 +46,38 @@ OSS_ONLY = {
     "server-internals": ("sqlalchemy", "sqlite", "cli", "gateway", "webhook", "jobs",
                          "prometheus", "otel", "scorer", "secret", "health", "version_endpoint",
                          "server_info", "fastapi", "static"),
+    # the tracking server's own evaluation-dataset store (/api/3.0/mlflow/datasets/...); on
+    # Databricks, mlflow.genai.datasets keeps them in Unity Catalog through databricks-agents
+    "evaluation-datasets": ("evaluation_dataset", "dataset_to_experiments",
+                            "dataset_from_experiments", "dataset_experiment_association",
+                            "add_multiple_experiments", "idempotent_add_experiments",
+                            "idempotent_remove_experiments", "add_remove_experiments"),
 }
 FAMILIES = {
     "tracing": ("trace", "span", "assessment"),
-    "ui-handlers": ("ajax", "get_metric_history_bulk", "graphql", "search_datasets", "bulk_interval"),
+    "ui-handlers": ("ajax", "get_metric_history_bulk", "graphql", "search_dataset", "bulk_interval"),
     "logged-models": ("logged_model",),
     "registry": ("registered_model", "model_version", "registry", "alias"),
 }
+
+
+def _has_word(name: str, word: str) -> bool:
+    """``word`` as whole ``_``-separated words of a test's name (a plural too): ``cli`` is in
+    ``test_rename_experiment_cli``, not in ``test_client_api_...``."""
+    import re
+    return re.search(rf"(?:^|_){re.escape(word)}(?:e?s)?(?:_|$)", name) is not None
 
 
 def family(test_id: str) -> str:
     """The family a test belongs to (by its file and name); ``oss:...`` for OSS-only ones."""
     name = test_id.split("::")[-1].split("[")[0].lower()
     for fam, words in OSS_ONLY.items():
-        if any(w in name for w in words):
+        if any(_has_word(name, w) for w in words):
             return f"oss:{fam}"
     if "test_model_registry" in test_id:
         return "registry"
     for fam, words in FAMILIES.items():
-        if any(w in name for w in words):
+        if any(_has_word(name, w) for w in words):
             return fam
     return "tracking"
 
@@ -133,19 +148,34 @@ class MlemuServer:
 
     def __init__(self, *_args: Any, **_kwargs: Any) -> None:
         from mlemu import Workspace
-        from mlemu.server.transport.server import LoopbackServer
-        workspace = Workspace()
+        from mlemu.server.ui.bundle import UiUnavailable, build_dir
+        from mlemu.server.ui.server import UiServer
+        workspace = self.workspace = Workspace()
         _wrap(workspace)
-        self.server = LoopbackServer(workspace)
+        try:  # as ``mlemu serve --ui``: the UI-handler tests call the UI's /ajax-api/ paths
+            build_dir()
+            self.server = UiServer(workspace)
+        except UiUnavailable:
+            from mlemu.server.transport.server import LoopbackServer
+            self.server = LoopbackServer(workspace)
         self.url = self.server.url
 
     def __enter__(self) -> str:
         self.server.start()
-        os.environ["MLFLOW_TRACKING_TOKEN"] = self.server.workspace.token
+        # the tests talk to the URL; a Databricks user's client also has the workspace's host and
+        # token (it reads them to fetch traces and artifacts from dbfs:/ locations)
+        self.env = {"MLFLOW_TRACKING_TOKEN": self.workspace.token,
+                    "DATABRICKS_HOST": self.url, "DATABRICKS_TOKEN": self.workspace.token}
+        self.saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
         return self.url
 
     def __exit__(self, *exc: Any) -> None:
-        os.environ.pop("MLFLOW_TRACKING_TOKEN", None)
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         self.server.stop()
 
 
@@ -214,9 +244,7 @@ def _alarm(_signum: int, _frame: Any) -> None:
 import pytest  # noqa: E402  (the plugin side runs inside pytest)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: Any) -> Any:
-    """Only the test body is timed: an alarm in pytest's own reporting would stop the run."""
+def _timed() -> Any:
     import signal
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(TEST_TIMEOUT_S)
@@ -226,10 +254,41 @@ def pytest_runtest_call(item: Any) -> Any:
         signal.alarm(0)
 
 
-def pytest_sessionfinish(session: Any) -> None:
+# Setup, body and teardown are timed, each on its own (a fixture's teardown can hang too, e.g.
+# flushing traces to a server that is gone); never pytest's own reporting, where an alarm would
+# stop the run with INTERNALERROR.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: Any) -> Any:
+    yield from _timed()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: Any) -> Any:
+    yield from _timed()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
+    yield from _timed()
+
+
+def _write_results() -> None:
     out = os.environ.get("REST_SUITE_OUT")
     if out:
         Path(out).write_text(json.dumps(_RESULTS, indent=1, sort_keys=True))
+
+
+def pytest_runtest_logreport(report: Any) -> None:
+    """A test's outcome: its call's, or the first setup/teardown that did not pass. Written at
+    once, so a run that is stopped still counts what it ran."""
+    if report.when == "call" or report.outcome != "passed":
+        if _RESULTS.get(report.nodeid) in (None, "passed"):
+            _RESULTS[report.nodeid] = report.outcome
+            _write_results()
+
+
+def pytest_sessionfinish(session: Any) -> None:
+    _write_results()
 
 
 # ---- the command-line side -----------------------------------------------------------------
@@ -239,6 +298,11 @@ def run(target: str, checkout: Path, extra: list[str]) -> dict[str, str]:
     out = Path(tempfile.mkstemp(suffix=f"-{target}.json")[1])
     here = Path(__file__).resolve()
     env = {**os.environ, "REST_SUITE_TARGET": target, "REST_SUITE_OUT": str(out),
+           # the same on both targets: traces are written while the test's server is up (the
+           # asynchronous queue retried against a stopped server for minutes at teardown), and
+           # a refused connection is not retried for minutes
+           "MLFLOW_ENABLE_ASYNC_TRACE_LOGGING": "false", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+           "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
            "PYTHONPATH": os.pathsep.join([str(here.parent.parent), str(here.parent), str(checkout)])}
     cmd = [sys.executable, "-m", "pytest", "-p", "rest_suite", "-p", "no:xdist", "-p", "no:cacheprovider",
            "-q", "--no-header", "-o", "addopts=", "-W", "ignore", *FILES, *extra]

@@ -77,7 +77,9 @@ def resolvers(ws: "WorkspaceState") -> dict[str, Callable[[dict[str, Any]], Any]
     @_guarded
     def search_datasets(args: dict[str, Any]) -> dict[str, Any]:
         ids = [str(e) for e in _input(args).get("experimentIds") or []]
-        return {"dataset_summaries": dataset_summaries(ws, ids)}
+        # GraphQL reads the summary's proto fields: a dataset without a context tag has the
+        # empty string there (the REST answer leaves the field out)
+        return {"dataset_summaries": [{"context": "", **d} for d in dataset_summaries(ws, ids)]}
 
     @_guarded
     def metric_history_bulk_interval(args: dict[str, Any]) -> dict[str, Any]:

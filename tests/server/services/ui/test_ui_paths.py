@@ -449,3 +449,25 @@ def test_an_escaping_artifact_path_is_refused_before_any_lookup(ui, path, params
     server, session, _ = ui
     r = session.get(server.url + path, params={**params, "path": "../path"})
     assert (r.status_code, r.json()) == (400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "Invalid path"})
+
+
+def test_dataset_summaries_without_a_context_read_empty_in_graphql(ui):
+    """mlflow's GraphQL answers a summary's proto fields, so a dataset logged without a context
+    tag has ``context: ""`` there; the REST answer (``experiments/search-datasets``) omits it."""
+    server, session, _ = ui
+    api = f"{server.url}/api/2.0/mlflow"
+    exp = session.post(f"{api}/experiments/create", json={"name": "/Users/user@company.com/ui-datasets"}).json()
+    run = session.post(f"{api}/runs/create", json={"experiment_id": exp["experiment_id"]}).json()["run"]
+    datasets = [{"dataset": {"name": "plain", "digest": "1", "source_type": "local", "source": "{}"}},
+                {"dataset": {"name": "train", "digest": "2", "source_type": "local", "source": "{}"},
+                 "tags": [{"key": "mlflow.data.context", "value": "training"}]}]
+    r = session.post(f"{api}/runs/log-inputs", json={"run_id": run["info"]["run_id"], "datasets": datasets})
+    assert r.status_code == 200, r.text
+    body = _graphql(ui, 'mutation m { mlflowSearchDatasets(input: {experimentIds: ["%s"]}) '
+                        '{ datasetSummaries { name context } } }' % exp["experiment_id"], "m", {})
+    assert sorted(body["data"]["mlflowSearchDatasets"]["datasetSummaries"], key=lambda d: d["name"]) == [
+        {"name": "plain", "context": ""}, {"name": "train", "context": "training"}]
+    rest = session.post(f"{server.url}/ajax-api/2.0/mlflow/experiments/search-datasets",
+                        json={"experiment_ids": [exp["experiment_id"]]}).json()
+    assert sorted(rest["dataset_summaries"], key=lambda d: d["name"])[0] == {
+        "experiment_id": exp["experiment_id"], "name": "plain", "digest": "1"}
