@@ -16,7 +16,7 @@ from mlemu.toolkit import control, persistence, virtual_clock
 from mlemu.server.core.faults import ConnectionDropped, Fault
 from mlemu.server.core.journal import Call, LazyJson, check_operation
 from mlemu.server.core.workspace import User, WorkspaceState
-from mlemu.server.transport import inprocess
+from mlemu.server.transport import LowerCaseHeaders, inprocess
 
 if TYPE_CHECKING:
     from mlemu.toolkit.persistence import Snapshot
@@ -144,7 +144,10 @@ class Workspace(WorkspaceState):
         any case; the app sees lower-case names. ``raise_internal`` is the in-process
         transport's call: its caller waits, so job runs the request started run here, before
         the answer returns (the loopback server's runs go to a worker thread)."""
-        hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+        if headers.__class__ is LowerCaseHeaders:  # the in-process transport lower-cased them
+            hdrs: dict[str, str] = headers  # type: ignore[assignment]
+        else:
+            hdrs = {k.lower(): v for k, v in (headers or {}).items()}
         if path.startswith(control.PREFIX):
             return control.handle(self, method.upper(), path, query_string, hdrs, body)
         if self.faults:

@@ -42,9 +42,13 @@ class Call:
 
     def __init__(self, method: str, path: str, operation: str, request: Any, status: int,
                  response: Any) -> None:
-        for name, value in (("method", method), ("path", path), ("operation", operation),
-                            ("_request", request), ("status", status), ("_response", response)):
-            object.__setattr__(self, name, value)
+        setter = object.__setattr__  # __setattr__ refuses: the slots are set past it
+        setter(self, "method", method)
+        setter(self, "path", path)
+        setter(self, "operation", operation)
+        setter(self, "_request", request)
+        setter(self, "status", status)
+        setter(self, "_response", response)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"cannot assign to field {name!r}: a Call is immutable")

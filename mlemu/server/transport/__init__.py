@@ -8,6 +8,13 @@ from __future__ import annotations
 from typing import Protocol
 
 
+class LowerCaseHeaders(dict):
+    """Request headers whose names a transport has already lower-cased: an answerer may take
+    them as they are instead of lower-casing every name again."""
+
+    __slots__ = ()
+
+
 class Answerer(Protocol):
     """What a transport delivers requests to (``mlemu.Workspace`` is one)."""
 

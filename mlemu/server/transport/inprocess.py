@@ -13,14 +13,17 @@ except to loopback servers started by mlemu itself and hosts a test allows; belo
 """
 from __future__ import annotations
 
+import datetime
 import functools
 import io
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.cookies import RequestsCookieJar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
@@ -29,7 +32,7 @@ from urllib3.response import HTTPResponse
 from urllib3.util.retry import Retry
 
 from mlemu.server.core.faults import ConnectionDropped
-from mlemu.server.transport import socket_guard
+from mlemu.server.transport import LowerCaseHeaders, socket_guard
 
 if TYPE_CHECKING:
     from mlemu.server.transport import Answerer as Workspace
@@ -47,6 +50,7 @@ _hosts: dict[str, "Workspace"] = {}
 _hermetic_count = 0
 _passthrough: set[str] = set()  # netlocs of mlemu loopback servers
 _activation_order: list["Workspace"] = []  # active workspaces, most recently started last
+_RETRY_IS_RETRY = Retry.is_retry
 
 
 def _netloc(url: str) -> str:
@@ -164,10 +168,12 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
                 request=request)
         return _original_send(adapter, request, stream=stream, timeout=timeout, verify=verify,
                               cert=cert, proxies=proxies)
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers = _lowered(request.headers)
     method = request.method or "GET"
     payload = _read_body(request.body)
-    retries = adapter.max_retries if isinstance(adapter.max_retries, Retry) else Retry.from_int(adapter.max_retries)
+    retries = adapter.max_retries
+    if retries.__class__ is not Retry and not isinstance(retries, Retry):
+        retries = Retry.from_int(retries)
     while True:  # urllib3's HTTPConnectionPool.urlopen retry loop, without a socket
         try:
             status, out_headers, body = ws.handle(
@@ -186,6 +192,12 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
         # Retry reads Retry-After only for 413/429/503 (urllib3's RETRY_AFTER_STATUS_CODES).
         has_retry_after = status in retries.RETRY_AFTER_STATUS_CODES and any(
             k.lower() == "retry-after" and v for k, v in out_headers.items())
+        if not has_retry_after and retries.__class__.is_retry is _RETRY_IS_RETRY:
+            # urllib3's own is_retry is False then, unless the status is in status_forcelist:
+            # most answers skip the call.
+            forcelist = retries.status_forcelist
+            if not (forcelist and status in forcelist):
+                break
         if not retries.is_retry(method, status, has_retry_after):
             break
         raw = HTTPResponse(body=io.BytesIO(body), headers=out_headers, status=status,
@@ -202,20 +214,66 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
     return _build_response(adapter, request, status, out_headers, body, stream)
 
 
+def _lowered(headers: Any) -> LowerCaseHeaders:
+    """The request's headers with lower-case names. ``requests`` keeps them in a
+    ``CaseInsensitiveDict``, whose ``lower_items`` reads its own lower-cased index (``items``
+    goes through the ``Mapping`` mix-in, a method call per header)."""
+    if headers.__class__ is CaseInsensitiveDict:
+        return LowerCaseHeaders(headers.lower_items())
+    return LowerCaseHeaders((k.lower(), v) for k, v in headers.items())
+
+
 _REASONS = {200: "OK", 204: "No Content", 206: "Partial Content", 400: "Bad Request",
             401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
             429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
             503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
+def _response_template() -> dict[str, Any] | None:
+    """What ``requests.Response()`` sets, to copy into each answer without running its
+    ``__init__`` (a cookie jar made through ``cookiejar_from_dict``, an empty
+    ``CaseInsensitiveDict`` replaced at once): the values are immutable but for
+    :data:`_FRESH`, which each answer gets new. None (so ``Response()`` is called) if a
+    ``requests`` version sets anything else that could be shared by mistake."""
+    template = dict(requests.Response().__dict__)
+    for name in _FRESH:
+        template.pop(name, None)
+    immutable = (type(None), bool, int, float, str, bytes, datetime.timedelta)
+    if not all(isinstance(v, immutable) for v in template.values()):
+        return None
+    return template
+
+
+#: Response attributes each answer gets new: the lists and the jar are mutable, the headers are set.
+_FRESH = ("headers", "history", "cookies")
+_TEMPLATE = _response_template()
+
+
+def _new_response() -> requests.Response:
+    if _TEMPLATE is None:
+        return requests.Response()
+    resp = requests.Response.__new__(requests.Response)
+    attrs = resp.__dict__
+    attrs.update(_TEMPLATE)
+    attrs["history"] = []
+    attrs["cookies"] = RequestsCookieJar()  # what cookiejar_from_dict({}) returns, made directly
+    return resp
+
+
 def _build_response(adapter: HTTPAdapter, request: requests.PreparedRequest, status: int,
                     headers: dict[str, str], body: bytes, stream: bool = False) -> requests.Response:
-    resp = requests.Response()
+    resp = _new_response()
     resp.status_code = status
     resp.reason = _REASONS.get(status, "")
-    h = CaseInsensitiveDict(headers)
-    if request.method != "HEAD" or "content-length" not in h:
-        h["content-length"] = str(len(body))
+    # CaseInsensitiveDict(headers) sets them one by one through the MutableMapping mix-in; its
+    # index (lower-cased name -> (name, value)) is filled directly, with the same entries.
+    store: OrderedDict[str, tuple[str, str]] = OrderedDict()
+    for k, v in headers.items():
+        store[k.lower()] = (k, v)
+    if request.method != "HEAD" or "content-length" not in store:
+        store["content-length"] = ("content-length", str(len(body)))
+    h: CaseInsensitiveDict = CaseInsensitiveDict.__new__(CaseInsensitiveDict)
+    h._store = store
     resp.headers = h
     resp.raw = io.BytesIO(body)
     if not stream:  # what Session.send would read at once: the bytes themselves, no chunked copy
@@ -224,7 +282,8 @@ def _build_response(adapter: HTTPAdapter, request: requests.PreparedRequest, sta
     resp.url = request.url or ""
     resp.request = request
     resp.connection = adapter
-    resp.encoding = _encoding(h.get("content-type"))
+    content_type = store.get("content-type")
+    resp.encoding = _encoding(content_type[1]) if content_type is not None else None
     return resp
 
 

@@ -106,11 +106,13 @@ class App:
         if fields is None:
             fields = self._list_fields[model] = _list_fields_of(model)
         params = req.raw_params(fields)
-        from pydantic import ValidationError
         try:
             return model.model_validate(params)
-        except ValidationError as e:
-            raise validation_error(e) from None
+        except Exception as e:
+            from pydantic import ValidationError  # imported on a refusal only, not per request
+            if isinstance(e, ValidationError):
+                raise validation_error(e) from None
+            raise
 
     @staticmethod
     def _render(ws: "WorkspaceState", result: Any) -> tuple[int, dict[str, str], bytes, Any]:
