@@ -42,12 +42,14 @@ def fresh_run_caches(i: int = 0) -> None:
 class Share:
     """mlemu's share of each timed iteration: time inside its in-process transport divided by
     the iteration's wall time, measured in the same iterations (so the machine's load hits
-    numerator and denominator alike). Only the ``mlemu`` backend has the meter; for others
-    :meth:`wrap` returns ``fn`` unchanged and :meth:`summary` None."""
+    numerator and denominator alike). Only the ``mlemu`` backend has the meter (see
+    ``bench/backends/mlemu_inprocess.py`` for what the numerator counts); for others
+    :meth:`wrap` returns ``fn`` unchanged and :meth:`summary` None. The summary also gives the
+    share by plain wall time inside the transport (``wall_median``), the method before."""
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend
-        self.fractions: list[tuple[int, float]] = []
+        self.fractions: list[tuple[int, float, float]] = []
 
     def wrap(self, fn: Any) -> Any:
         if not hasattr(self.backend, "in_mlemu_s"):
@@ -55,17 +57,22 @@ class Share:
         import time
 
         def timed(i: int) -> None:
-            inside, t0 = self.backend.in_mlemu_s, time.perf_counter()
+            b = self.backend
+            inside, wall_inside, t0 = b.in_mlemu_s, getattr(b, "in_mlemu_wall_s", 0.0), time.perf_counter()
             fn(i)
             dt = time.perf_counter() - t0
-            self.fractions.append((i, (self.backend.in_mlemu_s - inside) / dt if dt > 0 else 0.0))
+            self.fractions.append((i, (b.in_mlemu_s - inside) / dt if dt > 0 else 0.0,
+                                   (getattr(b, "in_mlemu_wall_s", 0.0) - wall_inside) / dt if dt > 0 else 0.0))
 
         return timed
 
     def summary(self, first_timed: int) -> dict[str, Any] | None:
         import statistics
-        values = sorted(f for i, f in self.fractions if i >= first_timed)
-        if not values:
+        rows = [(f, w) for i, f, w in self.fractions if i >= first_timed]
+        if not rows:
             return None
+        values = sorted(f for f, _ in rows)
         return {"n": len(values), "median": statistics.median(values),
-                "p90": values[min(len(values) - 1, max(0, round(0.9 * len(values)) - 1))]}
+                "p90": values[min(len(values) - 1, max(0, round(0.9 * len(values)) - 1))],
+                "wall_median": statistics.median(w for _, w in rows),
+                "method": getattr(self.backend, "share_method", "wall")}
