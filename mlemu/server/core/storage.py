@@ -111,15 +111,137 @@ def etag_of(data: bytes) -> str:
     return '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'
 
 
-def _memory_fs():  # type: ignore[no-untyped-def]
+def _indexed_memory_fs_class() -> type:
+    """:class:`IndexedMemoryFileSystem`, made on first use (fsspec is imported only then); a
+    module attribute by that name (``__getattr__`` below), so pickles of it load."""
+    cls = globals().get("IndexedMemoryFileSystem")
+    if cls is not None:
+        return cls
     from fsspec.implementations.memory import MemoryFileSystem
+
+    class IndexedMemoryFileSystem(MemoryFileSystem):
+        """fsspec's MemoryFileSystem with an index of each directory's children.
+
+        Its ``ls``, ``info`` (and so ``isdir``/``exists``) scan every stored file and pseudo
+        directory on each call; here they look the path up in the index, with the same
+        answers. The stored files (``store``) and explicit directories (``pseudo_dirs``) stay
+        the truth: the index follows ``pipe_file``/``rm_file``/``makedirs`` and is rebuilt by
+        :meth:`reindex` after any other change (``Storage.load``, ``Storage._remove_tree``)."""
+
+        def reindex(self) -> None:
+            #: directory -> its direct children (files and directories), insertion-ordered
+            self._children: dict[str, dict[str, None]] = {}
+            self._pseudo = set(self.pseudo_dirs)
+            for d in self.pseudo_dirs:
+                if d:
+                    self._link(d)
+            for f in tuple(self.store):
+                self._link(f)
+
+        def _link(self, path: str) -> None:
+            """``path`` and its ancestors into the index (each ancestor a directory)."""
+            children = self._children
+            while path:
+                cut = path.rfind("/")
+                parent = path[:cut] if cut > 0 else ""
+                known = parent in children
+                children.setdefault(parent, {})[path] = None
+                if known:  # its ancestors are linked already
+                    return
+                path = parent
+
+        def _unlink(self, path: str) -> None:
+            """``path`` out of the index, and the implied directories it leaves empty."""
+            children = self._children
+            while path:
+                cut = path.rfind("/")
+                parent = path[:cut] if cut > 0 else ""
+                siblings = children.get(parent)
+                if siblings is None:
+                    return
+                siblings.pop(path, None)
+                if siblings or parent in self._pseudo or not parent:
+                    return
+                del children[parent]  # an implied directory with nothing left under it
+                path = parent
+
+        # -- queries (MemoryFileSystem's answers, without the scans) ----------------------
+        def ls(self, path, detail=True, **kwargs):  # type: ignore[no-untyped-def]
+            path = self._strip_protocol(path)
+            store = self.store
+            if path in store:
+                return super().ls(path, detail=detail, **kwargs)
+            kids = self._children.get(path)
+            if not kids:
+                if path in self._pseudo:
+                    return []
+                raise FileNotFoundError(path)
+            if not detail:
+                return sorted(kids)
+            out = []
+            for name in tuple(kids):
+                f = store.get(name)
+                if f is not None and name not in self._children:
+                    out.append({"name": name, "size": f.size, "type": "file",
+                                "created": f.created.timestamp()})
+                else:
+                    out.append({"name": name, "size": 0, "type": "directory"})
+            return out
+
+        def info(self, path, **kwargs):  # type: ignore[no-untyped-def]
+            path = self._strip_protocol(path)
+            if path in self._pseudo or self._children.get(path):
+                return {"name": path, "size": 0, "type": "directory"}
+            f = self.store.get(path)
+            if f is not None:
+                return {"name": path, "size": f.size, "type": "file",
+                        "created": getattr(f, "created", None)}
+            raise FileNotFoundError(path)
+
+        # -- changes: the index follows ---------------------------------------------------
+        def pipe_file(self, path, value, **kwargs):  # type: ignore[no-untyped-def]
+            super().pipe_file(path, value, **kwargs)
+            self._link(self._strip_protocol(path))
+
+        def rm_file(self, path):  # type: ignore[no-untyped-def]
+            super().rm_file(path)
+            path = self._strip_protocol(path)
+            if path not in self._children:  # a file that also had children stays a directory
+                self._unlink(path)
+
+        def makedirs(self, path, exist_ok=False):  # type: ignore[no-untyped-def]
+            super().makedirs(path, exist_ok=exist_ok)
+            self._pseudo = set(self.pseudo_dirs)
+            path = self._strip_protocol(path)
+            if path:
+                self._link(path)
+
+        def __setstate__(self, state):  # type: ignore[no-untyped-def]
+            self.__dict__.update(state)
+            self.reindex()
+
+    IndexedMemoryFileSystem.__module__ = __name__
+    IndexedMemoryFileSystem.__qualname__ = "IndexedMemoryFileSystem"
+    globals()["IndexedMemoryFileSystem"] = IndexedMemoryFileSystem
+    return IndexedMemoryFileSystem
+
+
+def __getattr__(name: str) -> Any:
+    if name == "IndexedMemoryFileSystem":
+        return _indexed_memory_fs_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _memory_fs():  # type: ignore[no-untyped-def]
+    cls = _indexed_memory_fs_class()
     try:
-        fs = MemoryFileSystem(global_store=False, skip_instance_cache=True)
+        fs = cls(global_store=False, skip_instance_cache=True)
     except TypeError:  # older fsspec without ``global_store``
-        fs = MemoryFileSystem(skip_instance_cache=True)
+        fs = cls(skip_instance_cache=True)
     # Per instance in any version: the class-level defaults are shared by every instance.
     fs.store = {}
     fs.pseudo_dirs = [""]
+    fs.reindex()
     return fs
 
 
@@ -382,6 +504,8 @@ class Storage:
                 os.makedirs(os.path.dirname(target), exist_ok=True)
                 with open(target, "wb") as fh:
                     fh.write(data)
+        if not self._local:
+            self.fs.reindex()
         self._mtime.clear()
         self._mtime.update(dump["mtime"])
 
@@ -398,6 +522,7 @@ class Storage:
             del store[key]
         self.fs.pseudo_dirs[:] = [d for d in self.fs.pseudo_dirs
                                   if d != full and not d.startswith(prefix)]
+        self.fs.reindex()
 
     def _ensure_dir(self, ns: Namespace, full: str) -> None:
         """Make ``full`` (a namespaced path) a directory, parents included."""

@@ -120,3 +120,65 @@ def test_dbfs_location_and_etag():
     assert dbfs_location("dbfs:/Volumes/c/s/v/x") == ("files", "/Volumes/c/s/v/x")
     assert dbfs_location("/tmp/x") == ("dbfs", "/tmp/x")
     assert etag_of(b"hello") == '"5d41402abc4b2a76b9719d911017c592"'
+
+
+def _fs_view(fs, paths):
+    """What Storage reads from a filesystem: ls (names, types, sizes), info, isdir, exists."""
+    def ls(p):
+        try:
+            return sorted((e["name"], e["type"], e["size"]) for e in fs.ls(p, detail=True))
+        except FileNotFoundError:
+            return "missing"
+
+    def info(p):
+        try:
+            i = fs.info(p)
+            return i["name"], i["type"], i["size"]
+        except FileNotFoundError:
+            return "missing"
+    return {p: (ls(p), info(p), fs.isdir(p), fs.exists(p), fs.isfile(p)) for p in paths}
+
+
+def test_indexed_memory_fs_answers_as_fsspecs_memory_fs():
+    """The in-memory store indexes each directory's children (fsspec's MemoryFileSystem scans
+    every file on each ls/info): after random writes, deletions, directories, tree removals and
+    loads, every path reads the same from both."""
+    import random
+
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    from mlemu.server.core.storage import _memory_fs
+
+    rng = random.Random(21)
+    names = ["a", "b", "c.txt", "d"]
+    universe = [""] + ["/" + "/".join(rng.choice(names) for _ in range(rng.randint(1, 4))) for _ in range(60)]
+    for _ in range(20):
+        indexed = _memory_fs()
+        plain = MemoryFileSystem(skip_instance_cache=True)
+        plain.store, plain.pseudo_dirs = {}, [""]
+        for _ in range(40):
+            op, p = rng.random(), rng.choice(universe[1:])
+            for fs in (indexed, plain):
+                try:
+                    if op < 0.45:
+                        if not fs.isdir(p):
+                            fs.pipe_file(p, b"x" * len(p))
+                    elif op < 0.65:
+                        fs.makedirs(p, exist_ok=True)
+                    elif op < 0.85:
+                        if fs.isfile(p):
+                            fs.rm_file(p)
+                    elif op < 0.95:  # what Storage._remove_tree does: the store itself
+                        for key in [k for k in fs.store if k.startswith(p + "/")]:
+                            del fs.store[key]
+                        fs.pseudo_dirs[:] = [d for d in fs.pseudo_dirs if d != p and not d.startswith(p + "/")]
+                    else:  # what Storage.load does
+                        store, dirs = dict(fs.store), list(fs.pseudo_dirs)
+                        fs.store.clear()
+                        fs.store.update(store)
+                        fs.pseudo_dirs[:] = dirs
+                except (FileExistsError, NotADirectoryError, IsADirectoryError):
+                    pass
+                if fs is indexed and op >= 0.85:
+                    fs.reindex()
+            assert _fs_view(indexed, universe) == _fs_view(plain, universe)
