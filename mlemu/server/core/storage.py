@@ -117,7 +117,7 @@ def _indexed_memory_fs_class() -> type:
     cls = globals().get("IndexedMemoryFileSystem")
     if cls is not None:
         return cls
-    from fsspec.implementations.memory import MemoryFileSystem
+    from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
 
     class IndexedMemoryFileSystem(MemoryFileSystem):
         """fsspec's MemoryFileSystem with an index of each directory's children.
@@ -200,8 +200,27 @@ def _indexed_memory_fs_class() -> type:
 
         # -- changes: the index follows ---------------------------------------------------
         def pipe_file(self, path, value, **kwargs):  # type: ignore[no-untyped-def]
-            super().pipe_file(path, value, **kwargs)
-            self._link(self._strip_protocol(path))
+            if kwargs:
+                super().pipe_file(path, value, **kwargs)
+                self._link(self._strip_protocol(path))
+                return
+            # MemoryFileSystem.pipe_file -> open(path, "wb"): refuse a directory and a path
+            # under a file (its parents are walked through _parent, a parse each), then store a
+            # new MemoryFile. The same checks on the index and the store, then the same store.
+            path = self._strip_protocol(path)
+            if path in self._pseudo:
+                raise IsADirectoryError(path)
+            store = self.store
+            cut = path.rfind("/")
+            while cut > 0:
+                if path[:cut] in store:
+                    raise FileExistsError(path[:cut])
+                cut = path.rfind("/", 0, cut)
+            if getattr(self, "_intrans", False):  # a transaction commits it later: fsspec's way
+                super().pipe_file(path, value)
+                return
+            MemoryFile(self, path, value).commit()
+            self._link(path)
 
         def rm_file(self, path):  # type: ignore[no-untyped-def]
             super().rm_file(path)
@@ -345,6 +364,13 @@ class Storage:
     def first_file_ancestor(self, ns: Namespace, path: str) -> str | None:
         """The nearest proper ancestor of ``path`` that is a file (which blocks creating it)."""
         parent = posixpath.dirname(normalize(path))
+        if not self._local:  # in memory a file is a key of the store: no stat per ancestor
+            store, root = self.fs.store, f"/{ns}"
+            while parent != "/":
+                if root + parent in store:
+                    return parent
+                parent = posixpath.dirname(parent)
+            return None
         while parent != "/":
             if self.is_file(ns, parent):
                 return parent
@@ -526,7 +552,10 @@ class Storage:
 
     def _ensure_dir(self, ns: Namespace, full: str) -> None:
         """Make ``full`` (a namespaced path) a directory, parents included."""
-        if self.fs.isdir(full) and (self._local or full in self.fs.pseudo_dirs):
+        if self._local:
+            if self.fs.isdir(full):
+                return
+        elif full in self.fs._pseudo:  # the index's set of fsspec's pseudo_dirs list
             return
         missing = []
         cur = full
