@@ -116,8 +116,13 @@ def _client_copies_to_uc() -> bool:
     return "copy_model_version" in vars(m.DatabricksWorkspaceModelRegistryRestStore)
 
 
+def _mlflow_version() -> str:
+    import mlflow
+    return mlflow.__version__
+
+
 @pytest.mark.skipif(not _client_copies_to_uc(),
-                    reason="this mlflow (2.22) has no workspace-registry-to-UC copy client-side")
+                    reason=f"mlflow {_mlflow_version()} has no workspace-registry-to-UC copy client-side")
 def test_copy_model_version_to_unity_catalog(mlemu, run_with_model, trained_model):
     import mlflow
     from mlflow import MlflowClient
