@@ -229,8 +229,9 @@ def _indexed_memory_fs_class() -> type:
                 self._unlink(path)
 
         def makedirs(self, path, exist_ok=False):  # type: ignore[no-untyped-def]
+            known = len(self.pseudo_dirs)
             super().makedirs(path, exist_ok=exist_ok)
-            self._pseudo = set(self.pseudo_dirs)
+            self._pseudo.update(self.pseudo_dirs[known:])  # fsspec appends what it made
             path = self._strip_protocol(path)
             if path:
                 self._link(path)
@@ -563,7 +564,7 @@ class Storage:
             if self.fs.isfile(cur):
                 raise ApiError("RESOURCE_ALREADY_EXISTS",
                                f"A file exists where a directory is needed: {self._ns_path(ns, cur)}")
-            if self.fs.isdir(cur) and (self._local or cur in self.fs.pseudo_dirs):
+            if self.fs.isdir(cur) if self._local else cur in self.fs._pseudo:
                 break
             missing.append(cur)
             cur = posixpath.dirname(cur)
