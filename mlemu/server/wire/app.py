@@ -156,8 +156,12 @@ def validation_error(e: Any) -> ApiError:
     """A refused request body in the words of Databricks' (and mlflow's) servers: the request's
     own field path (``metrics[0].key``), never pydantic's wording or internal names."""
     err = e.errors(include_url=False)[0]
-    path = _param_path(err.get("loc", ()))
+    loc = tuple(err.get("loc", ()))
     value = err.get("input")
+    ctx = err.get("ctx") or {}
+    if err.get("type") == "proto3_type" and "field" in ctx:  # WireArgs' check names the field
+        loc, value = loc + (ctx["field"],), ctx.get("value")
+    path = _param_path(loc)
     if err.get("type") == "missing" or value is None:
         return ApiError("INVALID_PARAMETER_VALUE", f"Missing value for required parameter '{path}'.")
     shown = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)

@@ -18,7 +18,7 @@ import types
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
 #: How a field's JSON value is checked, by the scalar types its annotation allows.
@@ -30,23 +30,69 @@ _KINDS: dict[frozenset[type], str] = {
 
 
 class WireArgs(BaseModel):
-    """A request model whose scalar fields accept only their proto3 JSON types."""
+    """A request model whose scalar fields accept only their proto3 JSON types.
+
+    One check per model instance, before pydantic converts anything (a validator per field
+    cost a Python call each, several per request): the common values pass by their class
+    alone; any other value is checked field by field, in declaration order, and a refusal
+    names its field in the error's context (``ctx["field"]``, read by
+    :func:`mlemu.server.wire.app.validation_error`). Like a proto3 JSON parser, a wrong JSON
+    type is refused before missing fields are looked for."""
 
     model_config = ConfigDict(extra="ignore", defer_build=True)
 
-    @field_validator("*", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _proto3_json(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None or (value.__class__ is str and info.field_name not in _bool_fields(cls)):
-            return value  # the common case, and a decimal string is a valid number or enum
-        kind, repeated = _kinds_of(cls).get(info.field_name or "", ("", False))
-        if not kind:
-            return value
-        if repeated:
-            if isinstance(value, list):
-                return [_check(kind, item) for item in value]
-            return value  # pydantic refuses a non-list
-        return _check(kind, value)
+    def _proto3_json(cls, data: Any) -> Any:
+        if data.__class__ is not dict:  # pydantic refuses a non-object itself
+            return _checked(cls, data) if isinstance(data, dict) else data
+        passes = cls.__dict__.get("_mlemu_passes")
+        if passes is None:
+            passes = _passes_of(cls)
+        for key, value in data.items():
+            classes = passes.get(key)
+            if classes is not None and value.__class__ not in classes:
+                return _checked(cls, data)
+        return data
+
+
+#: Value classes a field of each kind takes without a closer look (None: the field is unset).
+_PASSES: dict[str, frozenset[type]] = {
+    "string": frozenset({str, type(None)}),
+    "number": frozenset({int, float, str, type(None)}),  # a decimal string is a valid number
+    "enum": frozenset({str, int, type(None)}),
+    "bool": frozenset({bool, type(None)}),  # "true"/"false" strings are converted: a closer look
+}
+_REPEATED_PASSES: frozenset[type] = frozenset({type(None)})
+
+
+def _passes_of(cls: type[WireArgs]) -> dict[str, frozenset[type]]:
+    passes = {key: (_REPEATED_PASSES if repeated else _PASSES[kind])
+              for key, (kind, repeated) in _kinds_of(cls).items()}
+    type.__setattr__(cls, "_mlemu_passes", passes)
+    return passes
+
+
+def _checked(cls: type[WireArgs], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with each checked field's value checked (and query-string booleans converted),
+    or the first refusal in declaration order."""
+    out = data
+    for key, (kind, repeated) in _kinds_of(cls).items():
+        if key not in data:
+            continue
+        value = data[key]
+        if repeated and not isinstance(value, list):
+            continue  # pydantic refuses a non-list
+        try:
+            checked = [_check(kind, item) for item in value] if repeated else _check(kind, value)
+        except PydanticCustomError:
+            raise PydanticCustomError("proto3_type", "not a proto3 JSON {kind}",
+                                      {"kind": kind, "field": key, "value": value}) from None
+        if (checked != value) if repeated else (checked is not value):  # booleans converted
+            if out is data:
+                out = dict(data)
+            out[key] = checked
+    return out
 
 
 def _check(kind: str, value: Any) -> Any:
@@ -68,20 +114,13 @@ def _check(kind: str, value: Any) -> Any:
 
 
 def _kinds_of(cls: type[WireArgs]) -> dict[str, tuple[str, bool]]:
+    """(kind, repeated) of each checked field, by its name on the wire, in declaration order."""
     kinds = cls.__dict__.get("_mlemu_kinds")
     if kinds is None:
-        kinds = {name: _kind(f.annotation) for name, f in cls.model_fields.items()}
+        kinds = {f.alias or name: _kind(f.annotation) for name, f in cls.model_fields.items()}
         kinds = {name: k for name, k in kinds.items() if k[0]}
         type.__setattr__(cls, "_mlemu_kinds", kinds)
     return kinds
-
-
-def _bool_fields(cls: type[WireArgs]) -> frozenset[str]:
-    names = cls.__dict__.get("_mlemu_bools")
-    if names is None:
-        names = frozenset(n for n, (k, _) in _kinds_of(cls).items() if k == "bool")
-        type.__setattr__(cls, "_mlemu_bools", names)
-    return names
 
 
 def _kind(annotation: Any) -> tuple[str, bool]:

@@ -72,13 +72,19 @@ def test_a_scalar_field_refuses_other_json_types(name, field, kind):
         value = [wrong] if repeated else wrong
         with pytest.raises(ValidationError) as e:
             model.model_validate({alias: value})
-        locs = [err["loc"] for err in e.value.errors()]
+        locs = [_field_loc(err) for err in e.value.errors()]
         assert any(loc[0] == alias for loc in locs), (alias, value, locs)
-        mine = next(err for err in e.value.errors() if err["loc"][0] == alias)
+        mine = next(err for err in e.value.errors() if _field_loc(err)[0] == alias)
         if mine["type"] != "missing":
             assert mine["type"] in ("proto3_type", "string_type", "list_type", "dict_type",
                                     "model_type", "literal_error", "enum", "int_type", "float_type",
                                     "bool_type", "int_parsing", "float_parsing"), mine
+
+
+def _field_loc(err: dict[str, Any]) -> tuple[Any, ...]:
+    """Where an error points: WireArgs' type check names its field in the context."""
+    field = (err.get("ctx") or {}).get("field")
+    return tuple(err["loc"]) + ((field,) if field is not None else ())
 
 
 def test_the_refusal_reads_as_mlflows_server_writes_it():
@@ -98,3 +104,50 @@ def test_query_string_booleans_and_decimal_numbers_still_parse():
     assert GetLoggedModelArgs.model_validate({"allow_deleted": "False"}).allow_deleted is False
     args = SearchRunsArgs.model_validate({"max_results": "7", "run_view_type": "2", "experiment_ids": ["1"]})
     assert (args.max_results, args.view) == (7, "DELETED_ONLY")
+
+
+def _refusal(model: type[BaseModel], body: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as e:
+        model.model_validate(body)
+    return validation_error(e.value).message
+
+
+def test_a_nested_refusal_names_the_request_path():
+    from mlemu.server.services.tracking.wire import LogBatchArgs
+
+    message = _refusal(LogBatchArgs, {"run_id": "r", "metrics": [
+        {"key": "a", "value": 1.0, "timestamp": 1}, {"key": "b", "value": True, "timestamp": 1}]})
+    assert message.startswith("Invalid value true for parameter 'metrics[1].value' supplied: "
+                              "Hint: Value was of type 'bool'.")
+
+
+def test_a_repeated_field_refusal_shows_the_list():
+    from mlemu.server.services.tracking.wire import SearchRunsArgs
+
+    message = _refusal(SearchRunsArgs, {"experiment_ids": ["1", 2]})
+    assert message.startswith("Invalid value [\"1\",2] for parameter 'experiment_ids' supplied: ")
+
+
+def test_a_wrong_json_type_is_refused_before_a_missing_field():
+    """A proto3 JSON parser reads the body (and refuses a wrong type) before required fields
+    are checked."""
+    from mlemu.server.services.tracking.wire import SetTagArgs
+
+    assert _refusal(SetTagArgs, {"run_id": "r", "value": 41}).startswith(
+        "Invalid value 41 for parameter 'value' supplied:")
+    assert _refusal(SetTagArgs, {"run_id": "r", "value": "v"}) == \
+        "Missing value for required parameter 'key'."
+
+
+def test_the_first_wrong_field_in_declaration_order_is_named():
+    from mlemu.server.services.tracking.wire import SetTagArgs
+
+    assert "parameter 'key'" in _refusal(SetTagArgs, {"value": 41, "key": 7, "run_id": "r"})
+
+
+def test_a_checked_body_is_not_changed_in_place():
+    from mlemu.server.services.tracking.wire import GetLoggedModelArgs
+
+    body = {"allow_deleted": "true"}
+    assert GetLoggedModelArgs.model_validate(body).allow_deleted is True
+    assert body == {"allow_deleted": "true"}
