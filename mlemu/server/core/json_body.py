@@ -13,12 +13,18 @@ from mlemu.server.core.errors import ApiError
 #: deeper input would only exhaust the interpreter's recursion limit further down.
 MAX_JSON_DEPTH = 100
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_decode = json.JSONDecoder().decode  # json.loads' own decoder, settings as its defaults
 
 
 def parse_json(body: bytes) -> Any:
     """A request body parsed as JSON, or a 400 BAD_REQUEST naming what is wrong with it."""
     try:
-        value = json.loads(body)
+        if body[:1] == b"{" and body[1:2] != b"\x00":
+            # What json.loads(bytes) does for an object in UTF-8 (its encoding detection reads
+            # the first bytes), without the detection and call layers.
+            value = _decode(body.decode("utf-8", "surrogatepass"))
+        else:
+            value = json.loads(body)
     except RecursionError:
         raise bad_json(f"nesting deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as e:  # also bad UTF-8 and integers over 4,300 digits

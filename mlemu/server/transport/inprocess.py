@@ -157,8 +157,7 @@ def _read_body(body: Any) -> bytes:
 def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool = False,
           timeout: Any = None, verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
     url = request.url or ""
-    parts = urlsplit(url)
-    netloc = _netloc_of(parts)
+    netloc, path, query, base_url = _target(url)
     ws = _hosts.get(netloc)
     if ws is None:
         if _hermetic_count > 0 and netloc not in _passthrough and not _allowed_by_test(url):
@@ -177,8 +176,7 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
     while True:  # urllib3's HTTPConnectionPool.urlopen retry loop, without a socket
         try:
             status, out_headers, body = ws.handle(
-                method, parts.path or "/", parts.query, headers, payload,
-                f"{parts.scheme}://{parts.netloc}", raise_internal=True)
+                method, path, query, headers, payload, base_url, raise_internal=True)
         except ConnectionDropped as e:
             error = ProtocolError("Connection aborted.", ConnectionResetError(104, str(e)))
             try:
@@ -214,12 +212,20 @@ def _send(adapter: HTTPAdapter, request: requests.PreparedRequest, stream: bool 
     return _build_response(adapter, request, status, out_headers, body, stream)
 
 
+@functools.lru_cache(maxsize=1024)
+def _target(url: str) -> tuple[str, str, str, str]:
+    """(netloc as hosts are keyed, path, query string, scheme://netloc) of a URL. Cached: a
+    flow sends the same URLs again and again (every probe, every ``log-metric``)."""
+    parts = urlsplit(url)
+    return _netloc_of(parts), parts.path or "/", parts.query, f"{parts.scheme}://{parts.netloc}"
+
+
 def _lowered(headers: Any) -> LowerCaseHeaders:
     """The request's headers with lower-case names. ``requests`` keeps them in a
-    ``CaseInsensitiveDict``, whose ``lower_items`` reads its own lower-cased index (``items``
-    goes through the ``Mapping`` mix-in, a method call per header)."""
-    if headers.__class__ is CaseInsensitiveDict:
-        return LowerCaseHeaders(headers.lower_items())
+    ``CaseInsensitiveDict``, whose lower-cased index is read directly (``items`` goes through
+    the ``Mapping`` mix-in, a method call per header; ``lower_items`` through a generator)."""
+    if headers.__class__ is CaseInsensitiveDict:  # its index: lower-cased name -> (name, value)
+        return LowerCaseHeaders({k: kv[1] for k, kv in headers._store.items()})
     return LowerCaseHeaders((k.lower(), v) for k, v in headers.items())
 
 
