@@ -41,6 +41,9 @@ class App:
                 dynamic.append((r.method, r.rule, i))
         self._dynamic = DynamicRoutes(dynamic)
         self._list_fields: dict[type, frozenset[str]] = {}
+        #: Static GET routes with a fixed answer, by path (see :meth:`fixed_answer`).
+        self.fixed: dict[str, Route] = {r.rule: r for r in self.routes
+                                        if r.fixed is not None and r.method == "GET" and r.is_static}
 
     # -- routing ---------------------------------------------------------------------------
     def match(self, method: str, path: str) -> tuple[Route, dict[str, Any]]:
@@ -55,6 +58,13 @@ class App:
         raise ApiError("ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'. {NOT_EMULATED_HINT}")
 
     # -- dispatch --------------------------------------------------------------------------
+    @staticmethod
+    def fixed_answer(ws: "WorkspaceState", route: Route, base_url: str) -> Answer:
+        """What :meth:`handle` answers a plain GET of a route with a fixed answer (no query
+        string, no fault, not journalled), made without a request: the same status, headers
+        and bytes (``tests/server/wire/test_app.py`` compares them)."""
+        return 200, {"x-databricks-org-id": ws.workspace_id, "content-type": _JSON}, route.fixed(ws, base_url)
+
     def handle(self, ws: "WorkspaceState", method: str, raw_path: str, query_string: str,
                headers: Mapping[str, str], body: bytes, base_url: str,
                raise_internal: bool = False) -> Answer:

@@ -21,6 +21,10 @@ class Route:
     client_calls: tuple[str, ...] = ()
     #: Run the handler under the workspace lock (handlers that take it themselves say False).
     locked: bool = True
+    #: For a GET whose JSON answer depends only on the workspace and the base URL (the SDK's
+    #: host-metadata probe): ``fixed(workspace, base_url)`` gives the body, so a plain request
+    #: may be answered without building a :class:`Request` (see ``Workspace.handle``).
+    fixed: Callable[[Any, str], bytes] | None = None
 
     @property
     def is_static(self) -> bool:
@@ -41,10 +45,11 @@ class RouteTable:
 
     def route(self, method: str, rule: str, operation: str, *, body: type | None = None,
               auth: bool = True, client_calls: tuple[str, ...] = (),
-              locked: bool = True) -> Callable[[Handler], Handler]:
+              locked: bool = True, fixed: Callable[[Any, str], bytes] | None = None,
+              ) -> Callable[[Handler], Handler]:
         def decorate(fn: Handler) -> Handler:
             self.routes.append(Route(method.upper(), rule, f"{self.service}.{operation}", fn,
-                                     body, auth, tuple(client_calls), locked))
+                                     body, auth, tuple(client_calls), locked, fixed))
             return fn
         return decorate
 

@@ -53,3 +53,48 @@ def test_probes_are_left_out_of_the_journal_by_default(mlemu):
 
     WorkspaceClient().current_user.me()
     assert [c.operation for c in mlemu.calls] == ["iam.current-user.me"]
+
+
+def _probe(ws, **kw):
+    return ws.handle("GET", "/.well-known/databricks-config", **kw)
+
+
+def test_a_plain_probe_gets_exactly_what_the_full_path_answers(mlemu):
+    """A plain probe is answered without building a request; a journalled one goes the whole
+    way (routing, handler, rendering): status, headers and bytes are the same."""
+    quick = _probe(mlemu, base_url="https://other.example")
+    mlemu.calls.record_probes = True
+    full = _probe(mlemu, base_url="https://other.example")
+    assert quick == full and quick[0] == 200
+    assert list(quick[1]) == list(full[1])  # the same header order too
+    assert [c.operation for c in mlemu.calls] == ["iam.host-metadata"]
+
+
+def test_a_fault_on_the_probe_still_fires(mlemu):
+    mlemu.inject_fault("iam.host-metadata", status=503, times=1)
+    assert _probe(mlemu)[0] == 503
+    assert _probe(mlemu)[0] == 200
+
+
+def test_request_hooks_still_see_every_probe(mlemu):
+    import mlemu as package
+    from mlemu.server import plugins
+
+    seen = []
+
+    class Counter:
+        @package.hookimpl
+        def mlemu_request_seen(self, workspace, method, path, operation, status):
+            seen.append((operation, status))
+
+    counter = Counter()
+    plugins.manager().register(counter)
+    try:
+        _probe(mlemu)
+    finally:
+        plugins.manager().unregister(counter)
+    assert seen == [("iam.host-metadata", 200)]
+
+
+def test_a_probe_with_a_query_string_takes_the_full_path_to_the_same_answer(mlemu):
+    assert _probe(mlemu, query_string="x=1") == _probe(mlemu)
